@@ -1,0 +1,204 @@
+/**
+ * The Deno adapter: serves a plinth container with `Deno.serve` and
+ * `Deno.upgradeWebSocket`.
+ *
+ * @example
+ * ```ts
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { serve } from "@plinth/websocket/deno";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/echo", {
+ *   onOpen: (session) => session,
+ *   onText: (session, text) => void session.asyncRemote.sendText(text),
+ * });
+ * const server = await serve(container, { port: 8080 });
+ * console.log(`ws echo on ${server.url}/echo`);
+ * ```
+ *
+ * @module
+ */
+import type { ServerContainer } from "../src/container.ts";
+import { standaloneRegistration } from "../src/standalone.ts";
+import { acceptUpgrade } from "../src/handshake.ts";
+import type { AcceptedUpgrade } from "../src/handshake.ts";
+import { routeRequest, ServerScope, serverUrl, settleServeOptions, shutdownOnAbort } from "../src/serve.ts";
+import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
+import type { SocketLike } from "../src/socket.ts";
+import type { EndpointMap } from "../src/types.ts";
+
+export type { Fallback, PlinthServer, ServeOptions };
+
+/** A Deno server-side WebSocket as the core drives it. */
+class DenoSocket implements SocketLike {
+  readonly #socket: WebSocket;
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+  send(data: string | Uint8Array): boolean {
+    if (this.#socket.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(data as string | Uint8Array<ArrayBuffer>);
+    return true;
+  }
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+  terminate(): void {
+    // Deno offers no abort for a server-side WebSocket; the core ends the session itself.
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close();
+  }
+}
+
+/** Upgrades with Deno and wires the socket to a new session. */
+function upgradeAccepted(accepted: AcceptedUpgrade): Response {
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    upgraded = Deno.upgradeWebSocket(accepted.request, {
+      protocol: accepted.protocol === "" ? undefined : accepted.protocol,
+      idleTimeout: 0,
+    });
+  } catch {
+    return new Response("Bad WebSocket handshake", { status: 400 });
+  }
+  const { socket, response } = upgraded;
+  socket.binaryType = "arraybuffer";
+  const session = accepted.connect(new DenoSocket(socket), false);
+  socket.onopen = () => session.opened();
+  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
+    const data = event.data;
+    if (typeof data === "string") session.receiveText(data);
+    else session.receiveBinary(new Uint8Array(data));
+  };
+  socket.onclose = (event: CloseEvent) => session.receiveClose(event.code, event.reason);
+  socket.onerror = () => {}; // a close event follows; its code tells what happened
+  accepted.headers.forEach((value, key) => response.headers.set(key, value));
+  return response;
+}
+
+/**
+ * A `Deno.serve` handler for a container: WebSocket upgrades to its endpoints,
+ * everything else to `fallback` (default 404).
+ *
+ * @example
+ * ```ts
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { handler } from "@plinth/websocket/deno";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/ws", { onText: (_s, text) => console.log(text) });
+ * Deno.serve({ port: 8080 }, handler(container, () => new Response("hello")));
+ * ```
+ */
+export function handler(container: ServerContainer, fallback?: Fallback): (request: Request) => Promise<Response> {
+  return handlerWithScope(container, fallback, null);
+}
+
+function handlerWithScope(
+  container: ServerContainer,
+  fallback: Fallback | undefined,
+  scope: ServerScope | null,
+): (request: Request) => Promise<Response> {
+  return async (request) =>
+    (await routeRequest(container, request, scope, fallback, upgradeAccepted)) ??
+      new Response("Upgrade failed", { status: 500 });
+}
+
+/**
+ * Options of {@linkcode upgrade}.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeOptions } from "@plinth/websocket/deno";
+ * const options: UpgradeOptions = { pathParameters: { room: "lobby" } };
+ * ```
+ */
+export interface UpgradeOptions {
+  /** The router's path parameters, as `session.pathParameters`. */
+  pathParameters?: Record<string, string>;
+}
+
+/**
+ * Upgrades one request to `endpoint`, for any router (Pedestal 0.8's
+ * `upgrade-request-to-websocket`): runs the same handshake rules as a
+ * container and returns the response to send.
+ *
+ * @example
+ * ```ts
+ * import { upgrade } from "@plinth/websocket/deno";
+ * import type { EndpointMap } from "@plinth/websocket";
+ *
+ * const room: EndpointMap = { onOpen: (session) => session.pathParameters.room };
+ * Deno.serve((request) => {
+ *   const match = new URLPattern({ pathname: "/rooms/:room" }).exec(request.url);
+ *   if (!match) return new Response("Not Found", { status: 404 });
+ *   return upgrade(request, room, { pathParameters: { room: match.pathname.groups.room ?? "" } });
+ * });
+ * ```
+ */
+export async function upgrade<S>(
+  request: Request,
+  endpoint: EndpointMap<S>,
+  options: UpgradeOptions = {},
+): Promise<Response> {
+  const registration = standaloneRegistration(endpoint, new URL(request.url).pathname);
+  const accepted = await acceptUpgrade(registration.container, request, {
+    registration,
+    pathParameters: { ...options.pathParameters },
+  });
+  if (accepted === null) return new Response("Not Found", { status: 404 });
+  if (accepted instanceof Response) return accepted;
+  return upgradeAccepted(accepted);
+}
+
+/**
+ * Serves `container` with `Deno.serve` on `options.hostname` (default
+ * 127.0.0.1) and `options.port` (default: any free port).
+ *
+ * @throws {TypeError} / {RangeError} naming a wrong option
+ *
+ * @example
+ * ```ts
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { serve } from "@plinth/websocket/deno";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/ws", { onText: (_s, text) => console.log(text) });
+ * const server = await serve(container);
+ * await server.shutdown();
+ * ```
+ */
+export function serve(container: ServerContainer, options: ServeOptions = {}): Promise<PlinthServer> {
+  const settled = settleServeOptions(options);
+  const scope = new ServerScope();
+  const abort = new AbortController();
+  return new Promise((resolve, reject) => {
+    let server: Deno.HttpServer;
+    try {
+      server = Deno.serve({
+        port: settled.port,
+        hostname: settled.hostname,
+        signal: abort.signal,
+        onListen: ({ port }) => {
+          let stopping: Promise<void> | undefined;
+          const shutdown = (opts?: Parameters<PlinthServer["shutdown"]>[0]) =>
+            stopping ??= (async () => {
+              await scope.closeAll(opts);
+              abort.abort();
+              await server.finished;
+            })();
+          shutdownOnAbort(settled.signal, () => shutdown());
+          resolve({ port, url: serverUrl(settled.hostname, port), shutdown });
+        },
+        onError: (error) => {
+          container._state.options.logger.error("plinth: a request failed", error);
+          return new Response("Internal Server Error", { status: 500 });
+        },
+      }, handlerWithScope(container, settled.fallback, scope));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}

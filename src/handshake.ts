@@ -1,0 +1,134 @@
+import type { ContainerState, EndpointRegistration } from "./container.ts";
+import { WsSession } from "./session.ts";
+import type { SessionScope } from "./session.ts";
+import type { SocketLike } from "./socket.ts";
+
+/** A handshake the endpoint accepted: what the adapter needs to finish the upgrade. */
+export class AcceptedUpgrade {
+  constructor(
+    /** The endpoint. */
+    readonly registration: EndpointRegistration,
+    /** The upgrade request. */
+    readonly request: Request,
+    /** Its URL. */
+    readonly url: URL,
+    /** Values of the template's variables. */
+    readonly pathParameters: Record<string, string>,
+    /** The negotiated subprotocol; `""` when none, and then no `Sec-WebSocket-Protocol` header is sent. */
+    readonly protocol: string,
+    /** Extra headers for the 101 response, from `modifyHandshake`. */
+    readonly headers: Headers,
+    /** Where the session is tracked for shutdown. */
+    readonly scope: SessionScope | null,
+  ) {}
+
+  /** The largest message this endpoint accepts, for setting a runtime's own frame limit above it. */
+  get maxMessageBytes(): number {
+    return Math.max(this.registration.maxText, this.registration.maxBinary);
+  }
+
+  /** Makes the session for the upgraded socket; the adapter then calls `opened()` once the socket is open. */
+  connect(socket: SocketLike, drainEvents: boolean): WsSession {
+    return new WsSession({
+      registration: this.registration,
+      request: this.request,
+      requestURI: this.url,
+      pathParameters: this.pathParameters,
+      negotiatedSubprotocol: this.protocol,
+      socket,
+      drainEvents,
+      scope: this.scope,
+    });
+  }
+}
+
+/** Options of {@linkcode acceptUpgrade}. */
+export interface AcceptOptions {
+  /** Route to this endpoint, skipping the container's path lookup (a router matched already). */
+  readonly registration?: EndpointRegistration;
+  /** With `registration`: the router's path parameters. */
+  readonly pathParameters?: Record<string, string>;
+  /** Where to track the session; a scope that is shutting down refuses with 503. */
+  readonly scope?: (SessionScope & { readonly accepting: boolean }) | null;
+}
+
+const text = (body: string, status: number, headers?: Record<string, string>): Response =>
+  new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+
+/**
+ * Runs the handshake rules of the contract for `request`: routing, 426 for a
+ * plain request, 503 when full or shutting down, `checkOrigin` (403), subprotocol
+ * negotiation in the client's order, `modifyHandshake`. Returns `null` when no
+ * endpoint serves the path, a `Response` to send when the upgrade is refused,
+ * or the accepted upgrade. Never calls `onOpen`.
+ */
+export async function acceptUpgrade(
+  container: ContainerState,
+  request: Request,
+  options: AcceptOptions = {},
+): Promise<AcceptedUpgrade | Response | null> {
+  const url = new URL(request.url);
+  let registration = options.registration;
+  let pathParameters = options.pathParameters ?? {};
+  if (registration === undefined) {
+    const match = container.match(url.pathname);
+    if (match === null) return null;
+    registration = match.registration;
+    pathParameters = match.pathParameters;
+  }
+  if (!isUpgradeRequest(request)) {
+    return text("Expected a WebSocket upgrade request", 426, { upgrade: "websocket", connection: "Upgrade" });
+  }
+  const scope = options.scope ?? null;
+  if (scope !== null && !scope.accepting) return text("Server is shutting down", 503, { "retry-after": "1" });
+  if (registration.openSessions.size >= registration.maxSessions) {
+    return text("Too many sessions", 503, { "retry-after": "1" });
+  }
+  const { config } = registration;
+  const configurator = config.configurator;
+  try {
+    if (configurator.checkOrigin !== undefined) {
+      const origin = request.headers.get("origin") ?? "";
+      if (configurator.checkOrigin(origin, request) !== true) return text("Origin not allowed", 403);
+    }
+    const requested = parseProtocols(request.headers.get("sec-websocket-protocol"));
+    let protocol: string;
+    if (configurator.getNegotiatedSubprotocol !== undefined) {
+      protocol = configurator.getNegotiatedSubprotocol(config.subprotocols, requested);
+      if (typeof protocol !== "string") protocol = "";
+      // Only a protocol the client offered may be answered.
+      if (protocol !== "" && !requested.includes(protocol)) {
+        throw new Error(`getNegotiatedSubprotocol returned ${JSON.stringify(protocol)}, which the client did not offer`);
+      }
+    } else {
+      protocol = requested.find((offered) => config.subprotocols.includes(offered)) ?? "";
+    }
+    const headers = new Headers();
+    if (configurator.modifyHandshake !== undefined) {
+      const rejection = await configurator.modifyHandshake(config, request, { headers });
+      if (rejection instanceof Response) return rejection;
+    }
+    return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, headers, scope);
+  } catch (error) {
+    container.options.logger.error(`plinth: the handshake hook of ${config.path} failed`, error);
+    return text("Internal Server Error", 500);
+  }
+}
+
+/** Whether `request` asks for a WebSocket upgrade (`GET` with `Upgrade: websocket`). */
+export function isUpgradeRequest(request: Request): boolean {
+  if (request.method !== "GET") return false;
+  const upgrade = request.headers.get("upgrade");
+  return upgrade !== null && upgrade.toLowerCase().split(",").some((token) => token.trim() === "websocket");
+}
+
+/** The client's offered subprotocols, in its order. */
+export function parseProtocols(header: string | null): string[] {
+  if (header === null) return [];
+  const protocols: string[] = [];
+  for (const part of header.split(",")) {
+    const protocol = part.trim();
+    if (protocol !== "") protocols.push(protocol);
+  }
+  return protocols;
+}

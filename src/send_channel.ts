@@ -1,0 +1,291 @@
+import { CLOSE_SEND_TIMEOUT, WsSession } from "./session.ts";
+import type { DrainWaiter } from "./session.ts";
+import { WebSocketSendAsync, wsSendAsync } from "./send_async.ts";
+import type { EndpointMap, Outgoing, Payload, Respond, SendResult, Session } from "./types.ts";
+import { checkPositiveInteger, describe } from "./validate.ts";
+
+/**
+ * A session's bounded send queue: the seed's core.async send channel.
+ * Messages go out in put order, one at a time; a message put with a response
+ * target reports exactly one {@linkcode SendResult} to it.
+ *
+ * @example
+ * ```ts
+ * import { startWsConnection } from "@plinth/websocket";
+ * import type { Session } from "@plinth/websocket";
+ * async function stream(session: Session, tokens: AsyncIterable<string>) {
+ *   const channel = startWsConnection(session, { sendBufferSize: 32 });
+ *   for await (const token of tokens) {
+ *     if (!(await channel.put(token))) break; // the session ended
+ *   }
+ *   channel.close(); // sends what is buffered, then closes with 1000
+ * }
+ * ```
+ */
+export interface SendChannel {
+  /** Queues a message, waiting while the buffer is full; resolves false once the channel is closed. */
+  put(value: Outgoing): Promise<boolean>;
+  /** Queues a message if there is room now; false when full or closed. */
+  offer(value: Outgoing): boolean;
+  /** Stops taking messages; what is buffered is still sent, then the session closes with 1000. */
+  close(): void;
+  /** True once `close()` was called or the session ended. */
+  readonly closed: boolean;
+  /** The same channel as a Web `WritableStream`, for `pipeTo`. */
+  readonly writable: WritableStream<Outgoing>;
+}
+
+/**
+ * Options of {@linkcode startWsConnection}.
+ *
+ * @example
+ * ```ts
+ * import type { StartWsConnectionOptions } from "@plinth/websocket";
+ * const options: StartWsConnectionOptions = { sendBufferSize: 64 };
+ * ```
+ */
+export interface StartWsConnectionOptions {
+  /** How many messages the channel buffers before `put` waits; default 10. */
+  sendBufferSize?: number;
+}
+
+const TRUE: Promise<boolean> = Promise.resolve(true);
+const FALSE: Promise<boolean> = Promise.resolve(false);
+
+interface WaitingPut {
+  readonly value: Outgoing;
+  readonly resolve: (accepted: boolean) => void;
+}
+
+class WsSendChannel implements SendChannel, DrainWaiter {
+  readonly #session: WsSession;
+  readonly #capacity: number;
+  #buffer: Outgoing[] = [];
+  #waitingPuts: WaitingPut[] = [];
+  #closed = false;
+  #ended = false;
+  #pumping = false;
+  #waitingDrain = false;
+  #inflight = false;
+  #inflightRespond: Respond | null | undefined = undefined;
+  #sendTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #writable: WritableStream<Outgoing> | undefined = undefined;
+  readonly #asyncSentBound = (result: SendResult): void => this.#asyncSent(result);
+  readonly #sendTimedOutBound = (): void => this.#session.closeWith(CLOSE_SEND_TIMEOUT);
+
+  constructor(session: WsSession, capacity: number) {
+    this.#session = session;
+    this.#capacity = capacity;
+    session.onEnd(() => this.#end());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  put(value: Outgoing): Promise<boolean> {
+    if (this.#closed) return FALSE;
+    if (this.#buffer.length < this.#capacity && this.#waitingPuts.length === 0) {
+      this.#buffer.push(value);
+      this.#pump();
+      return TRUE;
+    }
+    return new Promise((resolve) => {
+      this.#waitingPuts.push({ value, resolve });
+    });
+  }
+
+  offer(value: Outgoing): boolean {
+    if (this.#closed || this.#buffer.length >= this.#capacity || this.#waitingPuts.length > 0) return false;
+    this.#buffer.push(value);
+    this.#pump();
+    return true;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pump();
+  }
+
+  get writable(): WritableStream<Outgoing> {
+    this.#writable ??= new WritableStream<Outgoing>({
+      write: async (chunk) => {
+        if (!(await this.put(chunk))) throw new Error("send channel is closed");
+      },
+      close: () => this.close(),
+      abort: () => this.close(),
+    });
+    return this.#writable;
+  }
+
+  onDrain(): void {
+    this.#waitingDrain = false;
+    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    this.#sendTimer = undefined;
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#pumping || this.#waitingDrain || this.#inflight || this.#ended) return;
+    this.#pumping = true;
+    const session = this.#session;
+    try {
+      while (this.#buffer.length > 0) {
+        if (!session.sendable) {
+          this.#end();
+          return;
+        }
+        if (session.congested) {
+          this.#waitingDrain = true;
+          const timeout = session.sendTimeoutMs;
+          if (timeout > 0) this.#sendTimer = setTimeout(this.#sendTimedOutBound, timeout);
+          session.waitForDrain(this);
+          return;
+        }
+        const item = this.#buffer.shift()!;
+        this.#admitWaitingPut();
+        let payload: Payload;
+        let respond: Respond | null | undefined;
+        if (Array.isArray(item)) {
+          payload = item[0] as Payload;
+          respond = item[1] as Respond | null | undefined;
+        } else {
+          payload = item as Payload;
+        }
+        if (typeof payload === "string" || payload instanceof Uint8Array) {
+          const result = session.transmit(payload);
+          if (respond != null) this.#report(respond, result);
+        } else {
+          this.#inflight = true;
+          this.#inflightRespond = respond;
+          this.#sendOther(payload).then(this.#asyncSentBound);
+          return;
+        }
+      }
+      if (this.#closed && !this.#ended && this.#waitingPuts.length === 0) session.close();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #sendOther(payload: Payload): Promise<SendResult> {
+    if (payload instanceof ArrayBuffer || ArrayBuffer.isView(payload)) {
+      const view = payload instanceof ArrayBuffer
+        ? new Uint8Array(payload)
+        : new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+      return Promise.resolve(this.#session.transmit(view));
+    }
+    if (payload instanceof Blob || (payload !== null && typeof payload === "object" && WebSocketSendAsync in payload)) {
+      return wsSendAsync(payload, this.#session.asyncRemote);
+    }
+    return Promise.resolve(
+      new TypeError(
+        `send channel: a message must be a string, ArrayBuffer, ArrayBufferView, Blob or implement [WebSocketSendAsync], got ${
+          describe(payload)
+        }`,
+      ),
+    );
+  }
+
+  #asyncSent(result: SendResult): void {
+    this.#inflight = false;
+    const respond = this.#inflightRespond;
+    this.#inflightRespond = undefined;
+    if (respond != null) this.#report(respond, result);
+    this.#pump();
+  }
+
+  #admitWaitingPut(): void {
+    const waiting = this.#waitingPuts.shift();
+    if (waiting === undefined) return;
+    this.#buffer.push(waiting.value);
+    waiting.resolve(true);
+  }
+
+  #report(respond: Respond, result: SendResult): void {
+    try {
+      if (typeof respond === "function") respond(result);
+      else respond.put(result);
+    } catch (error) {
+      this.#session.logError("plinth: a send channel response target failed", error);
+    }
+  }
+
+  /** The session ended: buffered messages get "closed", waiting puts get false. */
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#closed = true;
+    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    this.#sendTimer = undefined;
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    for (const item of buffered) {
+      if (Array.isArray(item) && item[1] != null) this.#report(item[1] as Respond, "closed");
+    }
+    const waiting = this.#waitingPuts;
+    this.#waitingPuts = [];
+    for (const put of waiting) put.resolve(false);
+  }
+}
+
+/**
+ * Turns a session into a bounded send channel (the seed's `start-ws-connection`).
+ * Messages are sent in put order, one at a time, never handing the runtime more
+ * while its send buffer is over the high-water mark.
+ *
+ * @throws {TypeError} when `session` is not a plinth session
+ * @throws {RangeError} when `opts.sendBufferSize` is not an integer of at least 1
+ *
+ * @example
+ * ```ts
+ * import { startWsConnection } from "@plinth/websocket";
+ * import type { EndpointMap, SendChannel } from "@plinth/websocket";
+ * const ticker: EndpointMap<SendChannel> = {
+ *   onOpen: (session) => startWsConnection(session),
+ *   onText: (channel, text) => {
+ *     channel.offer([text.toUpperCase(), (result) => console.log("sent?", result)]);
+ *   },
+ * };
+ * ```
+ */
+export function startWsConnection(session: Session, opts: StartWsConnectionOptions = {}): SendChannel {
+  if (!(session instanceof WsSession)) {
+    throw new TypeError(`startWsConnection: session must be a plinth Session, got ${describe(session)}`);
+  }
+  if (opts === null || typeof opts !== "object") {
+    throw new TypeError(`startWsConnection: opts must be an object, got ${describe(opts)}`);
+  }
+  const capacity = opts.sendBufferSize === undefined
+    ? 10
+    : checkPositiveInteger(opts.sendBufferSize, "opts.sendBufferSize");
+  return new WsSendChannel(session, capacity);
+}
+
+/**
+ * An `onOpen` that starts a send channel and makes it the session object (the
+ * seed's `on-open-start-ws-connection`).
+ *
+ * @throws {RangeError} when `opts.sendBufferSize` is not an integer of at least 1
+ *
+ * @example
+ * ```ts
+ * import { onOpenStartWsConnection } from "@plinth/websocket";
+ * import type { EndpointMap, SendChannel } from "@plinth/websocket";
+ * const echo: EndpointMap<SendChannel> = {
+ *   onOpen: onOpenStartWsConnection({ sendBufferSize: 16 }),
+ *   onText: (channel, text) => void channel.put(text),
+ * };
+ * ```
+ */
+export function onOpenStartWsConnection(
+  opts: StartWsConnectionOptions = {},
+): NonNullable<EndpointMap<SendChannel>["onOpen"]> {
+  if (opts === null || typeof opts !== "object") {
+    throw new TypeError(`onOpenStartWsConnection: opts must be an object, got ${describe(opts)}`);
+  }
+  if (opts.sendBufferSize !== undefined) checkPositiveInteger(opts.sendBufferSize, "opts.sendBufferSize");
+  const settled = { ...opts };
+  return (session: Session) => startWsConnection(session, settled);
+}

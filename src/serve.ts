@@ -1,0 +1,134 @@
+import type { ServerContainer } from "./container.ts";
+import { acceptUpgrade } from "./handshake.ts";
+import type { AcceptedUpgrade } from "./handshake.ts";
+import { ServerScope } from "./server_scope.ts";
+import type { ShutdownOptions } from "./server_scope.ts";
+import { assertFunction, checkNonNegativeInteger, describe } from "./validate.ts";
+
+/** Serves requests that reach no endpoint (pages, assets, APIs). */
+export type Fallback = (request: Request) => Response | Promise<Response>;
+
+/**
+ * Options of every adapter's `serve(container, options)`.
+ *
+ * @example
+ * ```ts
+ * import type { ServeOptions } from "@plinth/websocket";
+ * const options: ServeOptions = {
+ *   port: 8080,
+ *   fallback: () => new Response("not a WebSocket route", { status: 404 }),
+ * };
+ * ```
+ */
+export interface ServeOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default `127.0.0.1`. */
+  hostname?: string;
+  /** Handles requests to paths with no endpoint; default: 404. */
+  fallback?: Fallback;
+  /** Aborting it shuts the server down, as `shutdown()`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A running server, as every adapter's `serve` returns it.
+ *
+ * @example
+ * ```ts
+ * import type { PlinthServer } from "@plinth/websocket";
+ * async function stop(server: PlinthServer) {
+ *   console.log(`closing ${server.url}`);
+ *   await server.shutdown({ timeoutMs: 2000 });
+ * }
+ * ```
+ */
+export interface PlinthServer {
+  /** The port it listens on. */
+  readonly port: number;
+  /** Its base URL, `http://host:port` (a WebSocket client takes it as is or with `ws:`). */
+  readonly url: string;
+  /** Closes every session with 1001, waits for their `onClose`, then stops listening. */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/** Serve options with defaults filled in. */
+export interface SettledServeOptions {
+  readonly port: number;
+  readonly hostname: string;
+  readonly fallback: Fallback | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Checks an adapter's serve options.
+ * @throws {TypeError} / {RangeError} naming the option
+ */
+export function settleServeOptions(options: ServeOptions = {}): SettledServeOptions {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`serve: options must be an object, got ${describe(options)}`);
+  }
+  const port = options.port === undefined ? 0 : checkNonNegativeInteger(options.port, "options.port");
+  if (port > 65535) throw new RangeError(`options.port must be at most 65535, got ${port}`);
+  const hostname = options.hostname ?? "127.0.0.1";
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(`options.hostname must be a non-empty string, got ${describe(hostname)}`);
+  }
+  if (options.fallback !== undefined) assertFunction(options.fallback, "options.fallback");
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(options.signal)}`);
+  }
+  return { port, hostname, fallback: options.fallback, signal: options.signal };
+}
+
+/** The base URL of a server listening on `hostname`:`port`. */
+export function serverUrl(hostname: string, port: number): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+  return `http://${host}:${port}`;
+}
+
+/** Answers a request that reached no endpoint: the fallback, else 404. */
+export async function answerWithFallback(
+  container: ServerContainer,
+  fallback: Fallback | undefined,
+  request: Request,
+): Promise<Response> {
+  if (fallback === undefined) {
+    return new Response("Not Found", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
+  try {
+    return await fallback(request);
+  } catch (error) {
+    container._state.options.logger.error("plinth: the fallback handler failed", error);
+    return new Response("Internal Server Error", { status: 500 });
+  }
+}
+
+/**
+ * The request path every adapter shares: handshake rules, then either the
+ * adapter's runtime upgrade (`upgrade`), the refusal, or the fallback.
+ */
+export async function routeRequest(
+  container: ServerContainer,
+  request: Request,
+  scope: ServerScope | null,
+  fallback: Fallback | undefined,
+  upgrade: (accepted: AcceptedUpgrade) => Response | undefined | Promise<Response | undefined>,
+): Promise<Response | undefined> {
+  const accepted = await acceptUpgrade(container._state, request, { scope });
+  if (accepted === null) return answerWithFallback(container, fallback, request);
+  if (accepted instanceof Response) return accepted;
+  return upgrade(accepted);
+}
+
+/** Runs `shutdown` once when `signal` aborts. */
+export function shutdownOnAbort(signal: AbortSignal | undefined, shutdown: () => Promise<void>): void {
+  if (signal === undefined) return;
+  if (signal.aborted) {
+    void shutdown();
+    return;
+  }
+  signal.addEventListener("abort", () => void shutdown(), { once: true });
+}
+
+export { ServerScope };

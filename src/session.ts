@@ -1,0 +1,598 @@
+import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } from "./close_reason.ts";
+import type { EndpointRegistration } from "./container.ts";
+import type { SocketLike } from "./socket.ts";
+import { checkTopic, toFrameData } from "./topics.ts";
+import type { TopicSubscriber } from "./topics.ts";
+import type { EndpointMap, Logger, RemoteEndpoint, SendResult, Session } from "./types.ts";
+import { fitsUtf8 } from "./utf8.ts";
+import { checkNonNegativeInteger, describe } from "./validate.ts";
+
+/** The send loop does not hand the runtime more while its buffer holds more than this many bytes. */
+export const SEND_HIGH_WATER_MARK = 64 * 1024;
+/** How often a session polls `bufferedAmount` while waiting on a runtime with no drain event. */
+const DRAIN_POLL_MS = 2;
+
+const CONNECTING = 0; // socket not yet open; onOpen has not run
+const OPENING = 1; // onOpen is running
+const OPEN = 2;
+const CLOSING = 3; // a close was started or received; onClose not yet run
+const CLOSED = 4; // onClose has run (or the session never opened)
+
+/** Reasons the core closes with. Error text never reaches the client. */
+export const CLOSE_INTERNAL_ERROR = new CloseReason(CloseCodes.UNEXPECTED_CONDITION, "Internal Error");
+export const CLOSE_IDLE_TIMEOUT = new CloseReason(CloseCodes.GOING_AWAY, "Idle Timeout");
+export const CLOSE_TEXT_TOO_BIG = new CloseReason(CloseCodes.TOO_BIG, "Text message too big");
+export const CLOSE_BINARY_TOO_BIG = new CloseReason(CloseCodes.TOO_BIG, "Binary message too big");
+export const CLOSE_SEND_TIMEOUT = new CloseReason(CloseCodes.VIOLATED_POLICY, "Send timeout");
+export const CLOSE_BACKPRESSURE = new CloseReason(CloseCodes.VIOLATED_POLICY, "Backpressure limit exceeded");
+export const CLOSE_ENDPOINT_FULL = new CloseReason(CloseCodes.TRY_AGAIN_LATER, "Too many sessions");
+export const CLOSE_SHUTDOWN = new CloseReason(CloseCodes.GOING_AWAY, "Server shutdown");
+const CLOSE_ABNORMAL = new CloseReason(CloseCodes.CLOSED_ABNORMALLY, "");
+
+const SUCCESS: Promise<SendResult> = Promise.resolve("success");
+const CLOSED_RESULT: Promise<SendResult> = Promise.resolve("closed");
+
+/** Something waiting for a session's send buffer to fall under the high-water mark. */
+export interface DrainWaiter {
+  /** Called once the buffer has drained, or the session has ended. */
+  onDrain(): void;
+}
+
+/** Where a session's lifecycle is tracked beyond its endpoint (a served server, for shutdown). */
+export interface SessionScope {
+  /** The session opened. */
+  add(session: WsSession): void;
+  /** The session closed. */
+  delete(session: WsSession): void;
+}
+
+let nextSessionNumber = 0;
+const SESSION_ID_PREFIX = Math.floor(Math.random() * 0x1000000).toString(36);
+
+/** What an adapter supplies to make a session. */
+export interface SessionInit {
+  readonly registration: EndpointRegistration;
+  readonly request: Request;
+  readonly requestURI: URL;
+  readonly pathParameters: Record<string, string>;
+  readonly negotiatedSubprotocol: string;
+  readonly socket: SocketLike;
+  /** True when the adapter calls `drained()`; false makes the core poll `bufferedAmount`. */
+  readonly drainEvents: boolean;
+  readonly scope: SessionScope | null;
+}
+
+/**
+ * One connection: the public {@linkcode Session}, and the entry points an
+ * adapter drives (`opened`, `receiveText`, `receiveBinary`, `receiveClose`, `drained`).
+ */
+export class WsSession implements Session, TopicSubscriber {
+  readonly id: string;
+  readonly request: Request;
+  readonly requestURI: URL;
+  readonly pathParameters: Readonly<Record<string, string>>;
+  readonly negotiatedSubprotocol: string;
+  readonly userProperties: Map<string, unknown>;
+  readonly asyncRemote: RemoteEndpoint;
+  readonly closed: Promise<CloseReason>;
+
+  #state = CONNECTING;
+  readonly #registration: EndpointRegistration;
+  readonly #endpoint: EndpointMap<unknown>;
+  readonly #logger: Logger;
+  readonly #socket: SocketLike;
+  readonly #drainEvents: boolean;
+  readonly #scope: SessionScope | null;
+  #sessionObject: unknown = undefined;
+  /** Messages that arrived while `onOpen` ran. */
+  #pending: (string | Uint8Array)[] | null = null;
+  /** True while `onOpen` has not settled. */
+  #opening = false;
+  #closeSent: CloseReason | null = null;
+  #closeReceived: CloseReason | null = null;
+  #resolveClosed!: (reason: CloseReason) => void;
+  #idleTimeoutMs: number;
+  #lastActivity = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #maxText: number;
+  #maxBinary: number;
+  #drainWaiters: DrainWaiter[] = [];
+  #drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
+  #endListeners: (() => void)[] = [];
+  #topics: Set<string> | null = null;
+  /** Sends that wait behind a Blob being read, to keep send order. */
+  #sendTail: Promise<unknown> | null = null;
+
+  readonly #failBound = (error: unknown): void => this.#fail(error);
+  readonly #idleCheckBound = (): void => this.#idleCheck();
+  readonly #pollDrainBound = (): void => this.#pollDrain();
+
+  constructor(init: SessionInit) {
+    this.id = `${SESSION_ID_PREFIX}-${(nextSessionNumber++).toString(36)}`;
+    this.request = init.request;
+    this.requestURI = init.requestURI;
+    this.pathParameters = Object.freeze(init.pathParameters);
+    this.negotiatedSubprotocol = init.negotiatedSubprotocol;
+    this.#registration = init.registration;
+    this.#endpoint = init.registration.endpoint;
+    this.#logger = init.registration.container.options.logger;
+    this.#socket = init.socket;
+    this.#drainEvents = init.drainEvents;
+    this.#scope = init.scope;
+    this.userProperties = new Map(init.registration.config.userProperties);
+    this.#idleTimeoutMs = init.registration.idleTimeoutMs;
+    this.#maxText = init.registration.maxText;
+    this.#maxBinary = init.registration.maxBinary;
+    this.asyncRemote = new Remote(this);
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  // ---- public Session surface -------------------------------------------------------------
+
+  /** True from `onOpen` until the session starts closing. */
+  get isOpen(): boolean {
+    return this.#state === OPEN || this.#state === OPENING;
+  }
+
+  /** The open sessions of the same endpoint. */
+  get openSessions(): ReadonlySet<Session> {
+    return this.#registration.openSessions;
+  }
+
+  /** Idle timeout in ms; 0 disables it. */
+  get maxIdleTimeout(): number {
+    return this.#idleTimeoutMs;
+  }
+  set maxIdleTimeout(ms: number) {
+    this.#idleTimeoutMs = checkNonNegativeInteger(ms, "session.maxIdleTimeout");
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (ms > 0 && this.isOpen) {
+      this.#lastActivity = Date.now();
+      this.#idleTimer = setTimeout(this.#idleCheckBound, ms);
+    }
+  }
+
+  /** Largest accepted text message in UTF-8 bytes. */
+  get maxTextMessageBufferSize(): number {
+    return this.#maxText;
+  }
+  set maxTextMessageBufferSize(bytes: number) {
+    this.#maxText = checkNonNegativeInteger(bytes, "session.maxTextMessageBufferSize");
+  }
+
+  /** Largest accepted binary message in bytes. */
+  get maxBinaryMessageBufferSize(): number {
+    return this.#maxBinary;
+  }
+  set maxBinaryMessageBufferSize(bytes: number) {
+    this.#maxBinary = checkNonNegativeInteger(bytes, "session.maxBinaryMessageBufferSize");
+  }
+
+  /** Starts the closing handshake (default 1000). Does nothing once closing. */
+  close(reason?: CloseReason): void {
+    const sendable = toSendableCloseReason(reason);
+    this.#initiateClose(sendable);
+  }
+
+  /** The topics this session is subscribed to. */
+  get topics(): ReadonlySet<string> {
+    return this.#topics ?? EMPTY_TOPICS;
+  }
+
+  /** Subscribes to `topic`. Does nothing once the session is closing. */
+  subscribe(topic: string): void {
+    checkTopic(topic);
+    if (!this.isOpen) return;
+    (this.#topics ??= new Set()).add(topic);
+    this.#registration.container.topics.subscribe(topic, this);
+  }
+
+  /** Unsubscribes from `topic`. */
+  unsubscribe(topic: string): void {
+    checkTopic(topic);
+    if (this.#topics === null || !this.#topics.delete(topic)) return;
+    this.#registration.container.topics.unsubscribe(topic, this);
+  }
+
+  /** Sends `payload` to every subscriber of `topic` but this session. */
+  publish(topic: string, payload: string | ArrayBuffer | ArrayBufferView): void {
+    this.#registration.container.topics.publish(topic, payload, this);
+  }
+
+  // ---- adapter entry points ---------------------------------------------------------------
+
+  /** The socket is open: registers the session and runs `onOpen`. */
+  opened(): void {
+    if (this.#state !== CONNECTING) return;
+    const registration = this.#registration;
+    if (registration.openSessions.size >= registration.maxSessions) {
+      // The endpoint filled up between the handshake and now; onOpen never runs.
+      this.#state = CLOSED;
+      this.#closeSent = CLOSE_ENDPOINT_FULL;
+      this.#socket.close(CLOSE_ENDPOINT_FULL.code, CLOSE_ENDPOINT_FULL.reasonPhrase);
+      this.#resolveClosed(CLOSE_ENDPOINT_FULL);
+      return;
+    }
+    this.#state = OPENING;
+    this.#opening = true;
+    registration.openSessions.add(this);
+    this.#scope?.add(this);
+    if (this.#idleTimeoutMs > 0) {
+      this.#lastActivity = Date.now();
+      this.#idleTimer = setTimeout(this.#idleCheckBound, this.#idleTimeoutMs);
+    }
+    const onOpen = this.#endpoint.onOpen;
+    if (onOpen === undefined) {
+      this.#openSettled(undefined);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = onOpen(this, registration.config);
+    } catch (error) {
+      this.#openFailed(error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then((value) => this.#openSettled(value), (error) => this.#openFailed(error));
+    } else {
+      this.#openSettled(result);
+    }
+  }
+
+  /** A whole text message arrived. */
+  receiveText(text: string): void {
+    const state = this.#state;
+    if (state === OPEN) {
+      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+      if (!fitsUtf8(text, this.#maxText)) {
+        this.#initiateClose(CLOSE_TEXT_TOO_BIG);
+        return;
+      }
+      this.#deliverText(text);
+    } else if (state === OPENING) {
+      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+      if (!fitsUtf8(text, this.#maxText)) {
+        this.#initiateClose(CLOSE_TEXT_TOO_BIG);
+        return;
+      }
+      (this.#pending ??= []).push(text);
+    }
+  }
+
+  /** A whole binary message arrived; `data` becomes the callback's to keep. */
+  receiveBinary(data: Uint8Array): void {
+    const state = this.#state;
+    if (state === OPEN) {
+      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+      if (data.byteLength > this.#maxBinary) {
+        this.#initiateClose(CLOSE_BINARY_TOO_BIG);
+        return;
+      }
+      this.#deliverBinary(data);
+    } else if (state === OPENING) {
+      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+      if (data.byteLength > this.#maxBinary) {
+        this.#initiateClose(CLOSE_BINARY_TOO_BIG);
+        return;
+      }
+      (this.#pending ??= []).push(data);
+    }
+  }
+
+  /** The connection closed: with the peer's code, or 1006 when it dropped. */
+  receiveClose(code: number, reason: string): void {
+    if (this.#state === CLOSED || this.#closeReceived !== null) return;
+    this.#closeReceived = reportedCloseReason(code, reason);
+    if (this.#state === CONNECTING) {
+      this.#state = CLOSED;
+      this.#resolveClosed(this.#closeReceived);
+      return;
+    }
+    this.#leaveOpen();
+    if (this.#opening) return; // onClose runs once onOpen settles
+    this.#finish();
+  }
+
+  /** The runtime's send buffer drained. */
+  drained(): void {
+    if (this.#drainWaiters.length === 0) return;
+    if (this.#socket.bufferedAmount > SEND_HIGH_WATER_MARK && this.#state < CLOSING) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.onDrain();
+  }
+
+  /** Ends the session now, without waiting for the closing handshake (shutdown timeout). */
+  terminate(): void {
+    if (this.#state === CLOSED) return;
+    try {
+      this.#socket.terminate();
+    } catch (error) {
+      this.#logger.error("plinth: terminating a socket failed", error);
+    }
+    this.receiveClose(CloseCodes.CLOSED_ABNORMALLY, "");
+  }
+
+  // ---- sending (used by Remote, the send channel and topics) ------------------------------
+
+  /** Sends text or bytes now; the outcome, synchronously. */
+  transmit(data: string | Uint8Array): SendResult {
+    if (this.#state !== OPEN && this.#state !== OPENING) return "closed";
+    try {
+      if (!this.#socket.send(data)) return "closed";
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+    return "success";
+  }
+
+  /** Sends as a promise, keeping order behind any Blob still being read. */
+  transmitAsync(data: string | Uint8Array | Blob): Promise<SendResult> {
+    if (this.#sendTail === null && !(data instanceof Blob)) {
+      const result = this.transmit(data);
+      return result === "success" ? SUCCESS : result === "closed" ? CLOSED_RESULT : Promise.resolve(result);
+    }
+    const previous = this.#sendTail ?? SUCCESS;
+    const sent: Promise<SendResult> = previous.then(async () => {
+      if (!(data instanceof Blob)) return this.transmit(data);
+      try {
+        return this.transmit(new Uint8Array(await data.arrayBuffer()));
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    this.#sendTail = sent;
+    void sent.then(() => {
+      if (this.#sendTail === sent) this.#sendTail = null;
+    });
+    return sent;
+  }
+
+  /** Bytes the runtime holds for this client. */
+  get bufferedAmount(): number {
+    return this.#state === CLOSED ? 0 : this.#socket.bufferedAmount;
+  }
+
+  /** Whether the send buffer is over the high-water mark. */
+  get congested(): boolean {
+    return this.#socket.bufferedAmount > SEND_HIGH_WATER_MARK;
+  }
+
+  /** Whether sends can still succeed. */
+  get sendable(): boolean {
+    return this.#state === OPEN || this.#state === OPENING;
+  }
+
+  /** The endpoint's send timeout (0 = none). */
+  get sendTimeoutMs(): number {
+    return this.#registration.sendTimeoutMs;
+  }
+
+  /** Calls `waiter.onDrain()` once the buffer is under the high-water mark or the session ended. */
+  waitForDrain(waiter: DrainWaiter): void {
+    this.#drainWaiters.push(waiter);
+    if (!this.#drainEvents && this.#drainPoll === undefined) {
+      this.#drainPoll = setTimeout(this.#pollDrainBound, DRAIN_POLL_MS);
+    }
+  }
+
+  /** Runs `listener` once when the session stops being sendable. */
+  onEnd(listener: () => void): void {
+    if (this.#state >= CLOSING) {
+      listener();
+      return;
+    }
+    this.#endListeners.push(listener);
+  }
+
+  /** Reports an error to the container's logger. */
+  logError(message: string, error: unknown): void {
+    this.#logger.error(message, error);
+  }
+
+  /** Closes the session with a core reason (policy, size, timeout). */
+  closeWith(reason: CloseReason): void {
+    this.#initiateClose(reason);
+  }
+
+  /** Topic delivery: sends, unless the subscriber is over its backpressure limit (then 1008). */
+  deliverPublished(data: string | Uint8Array): void {
+    if (this.#state !== OPEN && this.#state !== OPENING) return;
+    if (this.#socket.bufferedAmount > this.#registration.backpressureLimit) {
+      this.#initiateClose(CLOSE_BACKPRESSURE);
+      return;
+    }
+    this.transmit(data);
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  #deliverText(text: string): void {
+    const onText = this.#endpoint.onText;
+    if (onText === undefined) return;
+    try {
+      const result = onText(this.#sessionObject, text);
+      if (result !== undefined && isThenable(result)) result.then(undefined, this.#failBound);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #deliverBinary(data: Uint8Array): void {
+    const onBinary = this.#endpoint.onBinary;
+    if (onBinary === undefined) return;
+    try {
+      const result = onBinary(this.#sessionObject, data);
+      if (result !== undefined && isThenable(result)) result.then(undefined, this.#failBound);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #openSettled(value: unknown): void {
+    this.#opening = false;
+    this.#sessionObject = value;
+    if (this.#state === OPENING) this.#state = OPEN;
+    const pending = this.#pending;
+    this.#pending = null;
+    // Messages that arrived while onOpen ran are delivered unless the server has started closing.
+    if (pending !== null && this.#closeSent === null) {
+      for (const message of pending) {
+        if (this.#closeSent !== null) break;
+        if (typeof message === "string") this.#deliverText(message);
+        else this.#deliverBinary(message);
+      }
+    }
+    if (this.#closeReceived !== null && this.#state !== CLOSED) this.#finish();
+  }
+
+  #openFailed(error: unknown): void {
+    this.#opening = false;
+    this.#pending = null;
+    this.#reportError(error);
+    if (this.#closeReceived !== null) {
+      if (this.#state !== CLOSED) this.#finish();
+      return;
+    }
+    this.#initiateClose(CLOSE_INTERNAL_ERROR);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#state === CLOSED) {
+      this.#logger.error(`plinth: a callback of session ${this.id} failed after it closed`, error);
+      return;
+    }
+    this.#reportError(error);
+    this.#initiateClose(CLOSE_INTERNAL_ERROR);
+  }
+
+  #reportError(error: unknown): void {
+    const onError = this.#endpoint.onError;
+    if (onError === undefined) {
+      this.#logger.error(`plinth: a callback of session ${this.id} failed`, error);
+      return;
+    }
+    try {
+      const result = onError(this.#sessionObject, this, error);
+      if (result !== undefined && isThenable(result)) {
+        result.then(undefined, (e: unknown) => this.#logger.error(`plinth: onError of session ${this.id} failed`, e));
+      }
+    } catch (e) {
+      this.#logger.error(`plinth: onError of session ${this.id} failed`, e);
+    }
+  }
+
+  #initiateClose(reason: CloseReason): void {
+    if (this.#state >= CLOSING || this.#state === CONNECTING) return;
+    this.#closeSent = reason;
+    this.#leaveOpen();
+    try {
+      this.#socket.close(reason.code, reason.reasonPhrase);
+    } catch (error) {
+      this.#logger.error(`plinth: closing session ${this.id} failed`, error);
+      this.receiveClose(CloseCodes.CLOSED_ABNORMALLY, "");
+    }
+  }
+
+  /** The session stops being open: no more sends, topics or idle timer. */
+  #leaveOpen(): void {
+    if (this.#state >= CLOSING) return;
+    this.#state = CLOSING;
+    this.#registration.openSessions.delete(this);
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.#topics !== null) {
+      const table = this.#registration.container.topics;
+      for (const topic of this.#topics) table.unsubscribe(topic, this);
+      this.#topics = null;
+    }
+    const listeners = this.#endListeners;
+    this.#endListeners = [];
+    for (const listener of listeners) listener();
+    this.drained();
+  }
+
+  #finish(): void {
+    this.#state = CLOSED;
+    if (this.#drainPoll !== undefined) clearTimeout(this.#drainPoll);
+    this.#drainPoll = undefined;
+    this.#scope?.delete(this);
+    const reason = this.#closeSent ?? this.#closeReceived ?? CLOSE_ABNORMAL;
+    const onClose = this.#endpoint.onClose;
+    if (onClose === undefined) {
+      this.#resolveClosed(reason);
+      return;
+    }
+    const done = (): void => this.#resolveClosed(reason);
+    const failed = (error: unknown): void => {
+      this.#logger.error(`plinth: onClose of session ${this.id} failed`, error);
+      this.#resolveClosed(reason);
+    };
+    try {
+      const result = onClose(this.#sessionObject, this, reason);
+      if (result !== undefined && isThenable(result)) result.then(done, failed);
+      else done();
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  #idleCheck(): void {
+    this.#idleTimer = undefined;
+    if (!this.isOpen || this.#idleTimeoutMs === 0) return;
+    const idle = Date.now() - this.#lastActivity;
+    if (idle >= this.#idleTimeoutMs) {
+      this.#initiateClose(CLOSE_IDLE_TIMEOUT);
+    } else {
+      this.#idleTimer = setTimeout(this.#idleCheckBound, this.#idleTimeoutMs - idle);
+    }
+  }
+
+  #pollDrain(): void {
+    this.#drainPoll = undefined;
+    this.drained();
+    if (this.#drainWaiters.length > 0 && this.#state !== CLOSED) {
+      this.#drainPoll = setTimeout(this.#pollDrainBound, DRAIN_POLL_MS);
+    }
+  }
+}
+
+const EMPTY_TOPICS: ReadonlySet<string> = new Set();
+
+/** The sending side of a session. */
+class Remote implements RemoteEndpoint {
+  readonly #session: WsSession;
+
+  constructor(session: WsSession) {
+    this.#session = session;
+  }
+
+  /** @throws {TypeError} when `text` is not a string */
+  sendText(text: string): Promise<SendResult> {
+    if (typeof text !== "string") throw new TypeError(`sendText: text must be a string, got ${describe(text)}`);
+    return this.#session.transmitAsync(text);
+  }
+
+  /** @throws {TypeError} when `data` is not an ArrayBuffer, view or Blob */
+  sendBinary(data: ArrayBuffer | ArrayBufferView | Blob): Promise<SendResult> {
+    if (data instanceof Blob) return this.#session.transmitAsync(data);
+    if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+      throw new TypeError(`sendBinary: data must be an ArrayBuffer, ArrayBufferView or Blob, got ${describe(data)}`);
+    }
+    return this.#session.transmitAsync(toFrameData(data) as Uint8Array);
+  }
+
+  get bufferedAmount(): number {
+    return this.#session.bufferedAmount;
+  }
+}
+
+/** Whether `value` has a callable `then`. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}

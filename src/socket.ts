@@ -1,0 +1,23 @@
+/**
+ * What the core needs of a runtime's server-side socket. Each adapter wraps
+ * its runtime's socket in one object of this shape per connection, and calls
+ * the session's `receiveText` / `receiveBinary` / `receiveClose` / `drained`
+ * entry points directly: no event objects on the way in or out.
+ * @module
+ */
+
+/** A runtime's WebSocket, as the core drives it. */
+export interface SocketLike {
+  /** Bytes accepted by `send` and not yet written to the network. */
+  readonly bufferedAmount: number;
+  /**
+   * Sends one whole message: a string as a text frame, bytes as a binary frame.
+   * Returns false when the runtime dropped it because the connection is gone.
+   */
+  send(data: string | Uint8Array): boolean;
+  /** Starts the closing handshake with a code an endpoint may send. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once, without a closing handshake. */
+  terminate(): void;
+}
+
