@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { stateOf } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
 import { standaloneRegistration } from "../src/standalone.ts";
 import { acceptUpgrade } from "../src/handshake.ts";
@@ -193,7 +194,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
           resolve({ port, url: serverUrl(settled.hostname, port), shutdown });
         },
         onError: (error) => {
-          container._state.options.logger.error("plinth: a request failed", error);
+          stateOf(container).options.logger.error("plinth: a request failed", error);
           return new Response("Internal Server Error", { status: 500 });
         },
       }, handlerWithScope(container, settled.fallback, scope));

@@ -10,7 +10,23 @@ import { utf8ByteLength } from "./utf8.ts";
  * CloseCodes.TOO_BIG; // 1009
  * ```
  */
-export const CloseCodes = Object.freeze({
+export const CloseCodes: Readonly<{
+  NORMAL_CLOSURE: 1000;
+  GOING_AWAY: 1001;
+  PROTOCOL_ERROR: 1002;
+  CANNOT_ACCEPT: 1003;
+  RESERVED: 1004;
+  NO_STATUS_CODE: 1005;
+  CLOSED_ABNORMALLY: 1006;
+  NOT_CONSISTENT: 1007;
+  VIOLATED_POLICY: 1008;
+  TOO_BIG: 1009;
+  NO_EXTENSION: 1010;
+  UNEXPECTED_CONDITION: 1011;
+  SERVICE_RESTART: 1012;
+  TRY_AGAIN_LATER: 1013;
+  TLS_HANDSHAKE_FAILURE: 1015;
+}> = Object.freeze({
   NORMAL_CLOSURE: 1000,
   GOING_AWAY: 1001,
   PROTOCOL_ERROR: 1002,
@@ -52,6 +68,8 @@ export class CloseReason {
   readonly reasonPhrase: string;
 
   /**
+   * Makes a close reason.
+   *
    * @param code an integer from 1000 to 4999
    * @param reasonPhrase at most 123 UTF-8 bytes; default `""`
    * @throws {RangeError} when `code` is outside 1000–4999 or the phrase is too long

@@ -25,12 +25,9 @@ export const DEFAULT_BACKPRESSURE_LIMIT = 1024 * 1024;
  * ```
  */
 export class ServerContainer {
-  /** @internal */
-  readonly _state: ContainerState;
-
   /** Use {@linkcode createContainer}. */
   constructor(options: ContainerOptions = {}) {
-    this._state = new ContainerState(options);
+    states.set(this, new ContainerState(options));
   }
 
   /**
@@ -38,8 +35,22 @@ export class ServerContainer {
    * @throws {TypeError} when `topic` is not a non-empty string or `payload` is not text or binary data
    */
   publish(topic: string, payload: string | ArrayBuffer | ArrayBufferView): void {
-    this._state.topics.publish(topic, payload, null);
+    stateOf(this).topics.publish(topic, payload, null);
   }
+}
+
+const states = new WeakMap<ServerContainer, ContainerState>();
+
+/**
+ * The routes, defaults and topics behind a container (for adapters and tests).
+ * @throws {TypeError} when `container` did not come from {@linkcode createContainer}
+ */
+export function stateOf(container: ServerContainer): ContainerState {
+  const state = states.get(container);
+  if (state === undefined) {
+    throw new TypeError(`container must come from createContainer(), got ${describe(container)}`);
+  }
+  return state;
 }
 
 /** An endpoint added to a container, with its settled config and limits. */
@@ -176,11 +187,8 @@ const CALLBACKS = ["onOpen", "onClose", "onError", "onText", "onBinary", "config
  * ```
  */
 export function addEndpoint<S>(container: ServerContainer, path: string, endpoint: EndpointMap<S>): void {
-  if (!(container instanceof ServerContainer)) {
-    throw new TypeError(`addEndpoint: container must come from createContainer(), got ${describe(container)}`);
-  }
+  const state = stateOf(container);
   const template = parsePathTemplate(path);
-  const state = container._state;
   if (state.keys.has(template.key)) {
     throw new Error(`addEndpoint: path ${JSON.stringify(path)} is already taken`);
   }

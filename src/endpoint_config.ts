@@ -75,7 +75,10 @@ export class EndpointConfigBuilder {
   #configurator: Configurator = {};
   #userProperties = new Map<string, unknown>();
 
-  /** @param path the endpoint's path */
+  /**
+   * Starts a config for an endpoint at `path`.
+   * @param path the endpoint's path
+   */
   constructor(path: string) {
     if (typeof path !== "string") throw new TypeError(`EndpointConfigBuilder: path must be a string, got ${typeof path}`);
     this.path = path;

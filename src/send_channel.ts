@@ -23,9 +23,12 @@ import { checkPositiveInteger, describe } from "./validate.ts";
  * ```
  */
 export interface SendChannel {
-  /** Queues a message, waiting while the buffer is full; resolves false once the channel is closed. */
+  /**
+   * Queues a message, waiting while the buffer is full; resolves false once the channel is closed.
+   * A response target put with the message always gets exactly one result ("closed" when refused).
+   */
   put(value: Outgoing): Promise<boolean>;
-  /** Queues a message if there is room now; false when full or closed. */
+  /** Queues a message if there is room now; false when full or closed (and then its response target gets nothing). */
   offer(value: Outgoing): boolean;
   /** Stops taking messages; what is buffered is still sent, then the session closes with 1000. */
   close(): void;
@@ -84,7 +87,10 @@ class WsSendChannel implements SendChannel, DrainWaiter {
   }
 
   put(value: Outgoing): Promise<boolean> {
-    if (this.#closed) return FALSE;
+    if (this.#closed) {
+      this.#reportClosed(value);
+      return FALSE;
+    }
     if (this.#buffer.length < this.#capacity && this.#waitingPuts.length === 0) {
       this.#buffer.push(value);
       this.#pump();
@@ -221,12 +227,17 @@ class WsSendChannel implements SendChannel, DrainWaiter {
     this.#sendTimer = undefined;
     const buffered = this.#buffer;
     this.#buffer = [];
-    for (const item of buffered) {
-      if (Array.isArray(item) && item[1] != null) this.#report(item[1] as Respond, "closed");
-    }
+    for (const item of buffered) this.#reportClosed(item);
     const waiting = this.#waitingPuts;
     this.#waitingPuts = [];
-    for (const put of waiting) put.resolve(false);
+    for (const put of waiting) {
+      this.#reportClosed(put.value);
+      put.resolve(false);
+    }
+  }
+
+  #reportClosed(item: Outgoing): void {
+    if (Array.isArray(item) && item[1] != null) this.#report(item[1] as Respond, "closed");
   }
 }
 

@@ -1,3 +1,4 @@
+import { stateOf } from "./container.ts";
 import type { ServerContainer } from "./container.ts";
 import { acceptUpgrade } from "./handshake.ts";
 import type { AcceptedUpgrade } from "./handshake.ts";
@@ -99,7 +100,7 @@ export async function answerWithFallback(
   try {
     return await fallback(request);
   } catch (error) {
-    container._state.options.logger.error("plinth: the fallback handler failed", error);
+    stateOf(container).options.logger.error("plinth: the fallback handler failed", error);
     return new Response("Internal Server Error", { status: 500 });
   }
 }
@@ -115,7 +116,7 @@ export async function routeRequest(
   fallback: Fallback | undefined,
   upgrade: (accepted: AcceptedUpgrade) => Response | undefined | Promise<Response | undefined>,
 ): Promise<Response | undefined> {
-  const accepted = await acceptUpgrade(container._state, request, { scope });
+  const accepted = await acceptUpgrade(stateOf(container), request, { scope });
   if (accepted === null) return answerWithFallback(container, fallback, request);
   if (accepted instanceof Response) return accepted;
   return upgrade(accepted);
