@@ -105,7 +105,12 @@ describe(`sending [${ADAPTER}]`, () => {
   test("send channel writable: a ReadableStream pipes into the session", async () => {
     const client = await connect(`${server.url}/channel`);
     await eventually(() => latest !== undefined && latest.isOpen);
-    const source = ReadableStream.from(["a", "b", "c"]);
+    const source = new ReadableStream<string>({
+      start(controller) {
+        for (const chunk of ["a", "b", "c"]) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
     await source.pipeTo(latestChannel!.writable);
     assert.deepEqual(await client.waitFor(3), ["a", "b", "c"]);
     assert.equal((await client.closed).code, 1000);
