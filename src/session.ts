@@ -2,13 +2,15 @@ import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } f
 import type { EndpointRegistration } from "./container.ts";
 import type { SocketLike } from "./socket.ts";
 import { checkTopic, toFrameData } from "./topics.ts";
-import type { TopicSubscriber } from "./topics.ts";
+import type { NativeTopics, TopicSubscriber } from "./topics.ts";
 import type { EndpointMap, Logger, RemoteEndpoint, SendResult, Session } from "./types.ts";
 import { fitsUtf8 } from "./utf8.ts";
 import { checkNonNegativeInteger, describe } from "./validate.ts";
 
 /** The send loop does not hand the runtime more while its buffer holds more than this many bytes. */
 export const SEND_HIGH_WATER_MARK = 64 * 1024;
+/** How long the peer gets to answer a close the server started before the connection is dropped. */
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5000;
 /** How often a session polls `bufferedAmount` while waiting on a runtime with no drain event. */
 const DRAIN_POLL_MS = 2;
 
@@ -98,14 +100,18 @@ export class WsSession implements Session, TopicSubscriber {
   #maxBinary: number;
   #drainWaiters: DrainWaiter[] = [];
   #drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #endListeners: (() => void)[] = [];
   #topics: Set<string> | null = null;
   /** Sends that wait behind a Blob being read, to keep send order. */
   #sendTail: Promise<unknown> | null = null;
+  /** The runtime's own topics for this socket, when it has them. */
+  readonly nativeTopics: NativeTopics | null;
 
   readonly #failBound = (error: unknown): void => this.#fail(error);
   readonly #idleCheckBound = (): void => this.#idleCheck();
   readonly #pollDrainBound = (): void => this.#pollDrain();
+  readonly #terminateBound = (): void => this.terminate();
 
   constructor(init: SessionInit) {
     this.id = `${SESSION_ID_PREFIX}-${(nextSessionNumber++).toString(36)}`;
@@ -117,6 +123,7 @@ export class WsSession implements Session, TopicSubscriber {
     this.#endpoint = init.registration.endpoint;
     this.#logger = init.registration.container.options.logger;
     this.#socket = init.socket;
+    this.nativeTopics = init.socket.nativeTopics ?? null;
     this.#drainEvents = init.drainEvents;
     this.#scope = init.scope;
     this.userProperties = new Map(init.registration.config.userProperties);
@@ -410,6 +417,12 @@ export class WsSession implements Session, TopicSubscriber {
     this.transmit(data);
   }
 
+  /** Native topics: closes the session with 1008 when its buffer is over the backpressure limit. */
+  checkBackpressure(): void {
+    if (this.#state !== OPEN && this.#state !== OPENING) return;
+    if (this.#socket.bufferedAmount > this.#registration.backpressureLimit) this.#initiateClose(CLOSE_BACKPRESSURE);
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   #deliverText(text: string): void {
@@ -491,6 +504,8 @@ export class WsSession implements Session, TopicSubscriber {
     if (this.#state >= CLOSING || this.#state === CONNECTING) return;
     this.#closeSent = reason;
     this.#leaveOpen();
+    // A peer that never answers (it stopped reading) must not hold the session open.
+    this.#closeTimer = setTimeout(this.#terminateBound, CLOSE_HANDSHAKE_TIMEOUT_MS);
     try {
       this.#socket.close(reason.code, reason.reasonPhrase);
     } catch (error) {
@@ -521,6 +536,8 @@ export class WsSession implements Session, TopicSubscriber {
     this.#state = CLOSED;
     if (this.#drainPoll !== undefined) clearTimeout(this.#drainPoll);
     this.#drainPoll = undefined;
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
     this.#scope?.delete(this);
     const reason = this.#closeSent ?? this.#closeReceived ?? CLOSE_ABNORMAL;
     const onClose = this.#endpoint.onClose;

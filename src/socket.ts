@@ -6,8 +6,12 @@
  * @module
  */
 
+import type { NativeTopics } from "./topics.ts";
+
 /** A runtime's WebSocket, as the core drives it. */
 export interface SocketLike {
+  /** The runtime's own topics (Bun); absent where the core loops over subscribers. */
+  readonly nativeTopics?: NativeTopics;
   /** Bytes accepted by `send` and not yet written to the network. */
   readonly bufferedAmount: number;
   /**

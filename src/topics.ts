@@ -1,44 +1,112 @@
 import { describe } from "./validate.ts";
 
+/**
+ * A runtime's own publish/subscribe, per socket (Bun's `ServerWebSocket`
+ * `subscribe`/`unsubscribe`/`publish`).
+ */
+export interface NativeTopics {
+  /** Subscribes the socket to `topic`. */
+  subscribe(topic: string): void;
+  /** Unsubscribes the socket from `topic`. */
+  unsubscribe(topic: string): void;
+  /** Sends to every subscriber of `topic` but this socket; -1 when any subscriber is under backpressure. */
+  publish(topic: string, data: string | Uint8Array): number;
+}
+
+/** A runtime server's publish to every subscriber (Bun's `server.publish`). */
+export interface NativePublisher {
+  /** Sends to every subscriber of `topic`; -1 when any subscriber is under backpressure. */
+  publish(topic: string, data: string | Uint8Array): number;
+}
+
 /** A session as the topic table sees it. */
 export interface TopicSubscriber {
-  /** Sends one published frame, or closes the subscriber when it cannot keep up. */
+  /** The runtime's own topics for this socket, or null when the core loops. */
+  readonly nativeTopics: NativeTopics | null;
+  /** Loop path: sends one published frame, or closes the subscriber (1008) when it cannot keep up. */
   deliverPublished(data: string | Uint8Array): void;
+  /** Native path: closes the subscriber (1008) when its buffer is over its backpressure limit. */
+  checkBackpressure(): void;
+}
+
+/** One topic's subscribers, split by how they are reached. */
+class Topic {
+  readonly looped = new Set<TopicSubscriber>();
+  readonly native = new Set<TopicSubscriber>();
+  sweepScheduled = false;
+  readonly sweep = (): void => {
+    this.sweepScheduled = false;
+    for (const member of this.native) member.checkBackpressure();
+  };
+  get size(): number {
+    return this.looped.size + this.native.size;
+  }
 }
 
 /**
- * Topic name → subscribers, for runtimes without a native publish: one loop
- * over the topic's sessions per message.
+ * Topic name → subscribers. Subscribers on a runtime with native topics (Bun)
+ * are reached by the runtime's publish; the others by one loop in the core.
  */
 export class TopicTable {
-  readonly #topics = new Map<string, Set<TopicSubscriber>>();
+  readonly #topics = new Map<string, Topic>();
+  /** Runtime servers whose publish reaches their native subscribers. */
+  readonly nativePublishers = new Set<NativePublisher>();
 
   /** Adds `subscriber` to `topic`. */
   subscribe(topic: string, subscriber: TopicSubscriber): void {
-    let members = this.#topics.get(topic);
-    if (members === undefined) {
-      members = new Set();
-      this.#topics.set(topic, members);
+    let entry = this.#topics.get(topic);
+    if (entry === undefined) {
+      entry = new Topic();
+      this.#topics.set(topic, entry);
     }
-    members.add(subscriber);
+    const native = subscriber.nativeTopics;
+    if (native === null) {
+      entry.looped.add(subscriber);
+    } else {
+      entry.native.add(subscriber);
+      native.subscribe(topic);
+    }
   }
 
   /** Removes `subscriber` from `topic`; forgets the topic once empty. */
   unsubscribe(topic: string, subscriber: TopicSubscriber): void {
-    const members = this.#topics.get(topic);
-    if (members === undefined) return;
-    members.delete(subscriber);
-    if (members.size === 0) this.#topics.delete(topic);
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) return;
+    const native = subscriber.nativeTopics;
+    if (native === null) {
+      entry.looped.delete(subscriber);
+    } else if (entry.native.delete(subscriber)) {
+      try {
+        native.unsubscribe(topic);
+      } catch {
+        // The socket is already closed; the runtime dropped its subscriptions itself.
+      }
+    }
+    if (entry.size === 0) this.#topics.delete(topic);
   }
 
   /** Sends `payload` to every subscriber of `topic` except `except`. */
   publish(topic: string, payload: unknown, except: TopicSubscriber | null): void {
     checkTopic(topic);
     const data = toFrameData(payload);
-    const members = this.#topics.get(topic);
-    if (members === undefined) return;
-    for (const member of members) {
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) return;
+    for (const member of entry.looped) {
       if (member !== except) member.deliverPublished(data);
+    }
+    if (entry.native.size === 0) return;
+    let status = 1;
+    if (except !== null && except.nativeTopics !== null) {
+      status = except.nativeTopics.publish(topic, data);
+    } else {
+      for (const publisher of this.nativePublishers) {
+        if (publisher.publish(topic, data) === -1) status = -1;
+      }
+    }
+    if (status === -1 && !entry.sweepScheduled) {
+      // Someone is under backpressure: once this burst of publishes is over, close whoever is over its limit.
+      entry.sweepScheduled = true;
+      queueMicrotask(entry.sweep);
     }
   }
 
