@@ -84,6 +84,9 @@ const steps: Step[] = [
   { name: "unit node", runtime: "node", command: runnerFor("node", testFiles("tests/unit")) },
   { name: "deno-only", runtime: "deno", command: runnerFor("deno", testFiles("tests/deno")) },
   ...contractSteps(),
+  { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
+  { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },
+  { name: "faults node", runtime: "node", command: runnerFor("node", testFiles("tests/faults")) },
 ];
 
 /** Reads the pass/fail counts a test runner printed. */
