@@ -103,7 +103,13 @@ export class CloseReason {
 export function reportedCloseReason(code: number, reasonPhrase: string): CloseReason {
   const known = Number.isInteger(code) && code >= 1000 && code <= 4999 ? code : CloseCodes.CLOSED_ABNORMALLY;
   let phrase = typeof reasonPhrase === "string" ? reasonPhrase : "";
-  while (utf8ByteLength(phrase) > MAX_CLOSE_REASON_BYTES) phrase = phrase.slice(0, -1);
+  while (utf8ByteLength(phrase) > MAX_CLOSE_REASON_BYTES) {
+    // Drop one code point: both halves of a surrogate pair, never leaving a lone high surrogate.
+    const last = phrase.charCodeAt(phrase.length - 1);
+    const before = phrase.charCodeAt(phrase.length - 2);
+    const pair = last >= 0xdc00 && last <= 0xdfff && before >= 0xd800 && before <= 0xdbff;
+    phrase = phrase.slice(0, pair ? -2 : -1);
+  }
   return new CloseReason(known, phrase);
 }
 

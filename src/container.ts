@@ -56,7 +56,7 @@ export function stateOf(container: ServerContainer): ContainerState {
 /** An endpoint added to a container, with its settled config and limits. */
 export class EndpointRegistration {
   /** The open sessions of this endpoint. */
-  readonly openSessions = new Set<Session>();
+  readonly openSessions: Set<Session> = new Set();
   /** Text limit in UTF-8 bytes. */
   readonly maxText: number;
   /** Binary limit in bytes. */
@@ -105,10 +105,10 @@ interface SettledOptions {
 /** A container's routes, defaults and topics. */
 export class ContainerState {
   readonly options: SettledOptions;
-  readonly exact = new Map<string, EndpointRegistration>();
+  readonly exact: Map<string, EndpointRegistration> = new Map();
   readonly templates: EndpointRegistration[] = [];
-  readonly keys = new Set<string>();
-  readonly topics = new TopicTable();
+  readonly keys: Set<string> = new Set();
+  readonly topics: TopicTable = new TopicTable();
 
   constructor(options: ContainerOptions) {
     if (options === null || typeof options !== "object") {

@@ -133,3 +133,22 @@ export function shutdownOnAbort(signal: AbortSignal | undefined, shutdown: () =>
 }
 
 export { ServerScope };
+
+/** The floor of a runtime's own message limit (64 MiB), so a session that raises its limit after the server started keeps room. */
+export const RUNTIME_MESSAGE_LIMIT_FLOOR = 64 * 1024 * 1024;
+/** The largest limit Bun's and `ws`'s options take. */
+const RUNTIME_MESSAGE_LIMIT_CEILING = 0xffffffff;
+
+/**
+ * The message-size limit to give a runtime that enforces its own (Bun's
+ * `maxPayloadLength`, `ws`'s `maxPayload`) when serving `container`: above
+ * every endpoint's text and binary limit, so the core's 1009 always fires
+ * first, and at least 64 MiB, so a session that raises its own limit keeps room.
+ */
+export function runtimeMessageLimit(container: ServerContainer): number {
+  let largest = 0;
+  for (const registration of stateOf(container).registrations()) {
+    largest = Math.max(largest, registration.maxText, registration.maxBinary);
+  }
+  return Math.min(RUNTIME_MESSAGE_LIMIT_CEILING, Math.max(RUNTIME_MESSAGE_LIMIT_FLOOR, largest + 1));
+}

@@ -18,7 +18,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
  * finish the closing handshake in time.
  */
 export class ServerScope implements SessionScope {
-  readonly sessions = new Set<WsSession>();
+  readonly sessions: Set<WsSession> = new Set();
   #accepting = true;
 
   /** False once shutdown began: handshakes then get 503. */

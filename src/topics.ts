@@ -50,7 +50,7 @@ class Topic {
 export class TopicTable {
   readonly #topics = new Map<string, Topic>();
   /** Runtime servers whose publish reaches their native subscribers. */
-  readonly nativePublishers = new Set<NativePublisher>();
+  readonly nativePublishers: Set<NativePublisher> = new Set();
 
   /** Adds `subscriber` to `topic`. */
   subscribe(topic: string, subscriber: TopicSubscriber): void {

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
-type Runtime = "checks" | "deno" | "bun" | "node";
+type Runtime = "checks" | "deno" | "bun" | "node" | "browser";
 
 interface Step {
   readonly name: string;
@@ -32,6 +32,10 @@ const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 const testFiles = (dir: string): string[] =>
   existsSync(join(root, dir))
     ? readdirSync(join(root, dir)).filter((f) => f.endsWith(".test.ts")).sort().map((f) => join(dir, f))
+    : [];
+const tsFiles = (dir: string): string[] =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts")).sort().map((f) => join(dir, f))
     : [];
 const adapterFiles = ["adapters/deno.ts", "adapters/bun.ts", "adapters/node.ts", "adapters/hono.ts"].filter((f) =>
   existsSync(join(root, f))
@@ -71,7 +75,16 @@ const steps: Step[] = [
   {
     name: "deno check",
     runtime: "checks",
-    command: [bin("deno"), "check", "mod.ts", ...adapterFiles, ...testFiles("tests/contract"), ...testFiles("tests/deno")],
+    command: [
+      bin("deno"),
+      "check",
+      "mod.ts",
+      ...adapterFiles,
+      ...testFiles("tests/contract"),
+      ...testFiles("tests/deno"),
+      ...tsFiles("examples/chat"),
+      ...tsFiles("tests/e2e"),
+    ],
   },
   { name: "deno doc --lint", runtime: "checks", command: [bin("deno"), "doc", "--lint", "mod.ts", ...adapterFiles] },
   {
@@ -84,6 +97,15 @@ const steps: Step[] = [
   { name: "unit node", runtime: "node", command: runnerFor("node", testFiles("tests/unit")) },
   { name: "deno-only", runtime: "deno", command: runnerFor("deno", testFiles("tests/deno")) },
   ...contractSteps(),
+  { name: "chat protocol deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/e2e")) },
+  { name: "chat protocol bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/e2e")) },
+  { name: "chat protocol node", runtime: "node", command: runnerFor("node", testFiles("tests/e2e")) },
+  {
+    name: "chat in chromium (node, deno, bun)",
+    runtime: "browser",
+    command: [bin("tsx"), "tests/e2e/chat_e2e.ts"],
+    needs: ["tests/e2e/chat_e2e.ts"],
+  },
   { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
   { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },
   { name: "faults node", runtime: "node", command: runnerFor("node", testFiles("tests/faults")) },
@@ -93,6 +115,11 @@ const steps: Step[] = [
 function countTests(runtime: Runtime, output: string, exitCode: number): Outcome {
   const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
   if (runtime === "checks") return exitCode === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+  if (runtime === "browser") {
+    if (/^e2e: skipped/m.test(plain)) return { passed: 0, failed: 0 };
+    const line = /^e2e: (\d+) passed, (\d+) failed$/m.exec(plain);
+    if (line) return { passed: Number(line[1]), failed: Number(line[2]) || (exitCode === 0 ? 0 : 1) };
+  }
   if (runtime === "deno") {
     const line = /(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(plain);
     if (line) {
@@ -160,6 +187,8 @@ for (const step of steps) {
   totals.set(step.runtime, total);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const mark = outcome.failed === 0 ? "ok  " : "FAIL";
+  const skipped = /^e2e: skipped.*$/m.exec(output);
+  if (skipped) console.log(skipped[0]);
   console.log(`${mark} ${step.name}: ${outcome.passed} passed, ${outcome.failed} failed (${seconds} s)`);
   if (outcome.failed > 0 || verbose) {
     if (outcome.failed > 0) failures.push(step.name);

@@ -1,0 +1,494 @@
+/**
+ * The Node adapter: serves a plinth container with `@hono/node-server` v2 and
+ * its built-in WebSocket support (a `ws` `WebSocketServer` in `noServer`
+ * mode, and node-server's `upgradeWebSocket`).
+ *
+ * What it adds to node-server:
+ * - the endpoint's subprotocol negotiation wins over `ws`'s default of taking
+ *   the client's first offer (the server's `handleProtocols` answers what the
+ *   core negotiated for that request, or no protocol at all);
+ * - a refused upgrade reaches the client intact: status, headers and body
+ *   (node-server's own refusal sends `Content-Length: 0` and drops the body);
+ * - `ws`'s `maxPayload` sits above every endpoint limit, so the core's 1009
+ *   fires first; permessage-deflate is off;
+ * - messages go from `ws` straight to the session, with no event object per
+ *   message, and the TCP socket's `drain` wakes a waiting send loop.
+ *
+ * @example
+ * ```ts
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { serve } from "@plinth/websocket/node";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/echo", {
+ *   onOpen: (session) => session,
+ *   onText: (session, text) => void session.asyncRemote.sendText(text),
+ * });
+ * const server = await serve(container, { port: 8080 });
+ * console.log(`ws echo on ${server.url}/echo`);
+ * ```
+ *
+ * @module
+ */
+import type { IncomingMessage } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import { Buffer } from "node:buffer";
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { defineWebSocketHelper } from "hono/ws";
+import type { WSEvents } from "hono/ws";
+import { serve as nodeServe, upgradeWebSocket as nodeUpgradeWebSocket } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
+import type { Duplex } from "node:stream";
+import type { HelperEvents, HonoContext } from "./hono.ts";
+import { WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
+import { stateOf } from "../src/container.ts";
+import type { ServerContainer } from "../src/container.ts";
+import type { AcceptedUpgrade } from "../src/handshake.ts";
+import { NodeWsSocket } from "../src/runtime_sockets.ts";
+import {
+  routeRequest,
+  RUNTIME_MESSAGE_LIMIT_FLOOR,
+  runtimeMessageLimit,
+  ServerScope,
+  serverUrl,
+  settleServeOptions,
+  shutdownOnAbort,
+} from "../src/serve.ts";
+import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
+import type { WsSession } from "../src/session.ts";
+import { describe } from "../src/validate.ts";
+
+export type { Fallback, PlinthServer, ServeOptions };
+
+/**
+ * The `ws` `WebSocketServer` that {@linkcode createWebSocketServer} makes, typed
+ * as node-server's `serve({ websocket: { server } })` takes it.
+ *
+ * @example
+ * ```ts
+ * import { createWebSocketServer } from "@plinth/websocket/node";
+ * import type { NodeWebSocketServer } from "@plinth/websocket/node";
+ * const server: NodeWebSocketServer = createWebSocketServer();
+ * ```
+ */
+export interface NodeWebSocketServer {
+  /** `ws`'s options: `noServer` is true. */
+  readonly options: { readonly noServer?: boolean; readonly maxPayload?: number };
+  /** Listens to new connections (the socket is opaque here: `never`, so any listener fits). */
+  on(event: "connection", listener: (ws: never, request: IncomingMessage) => void): this;
+  /** Listens to the 101's headers as they are written. */
+  on(event: "headers", listener: (headers: string[], request: IncomingMessage) => void): this;
+  /** Stops listening to the 101's headers. */
+  off(event: "headers", listener: (headers: string[], request: IncomingMessage) => void): this;
+  /** Emits a new connection. */
+  emit(event: "connection", ws: never, request: IncomingMessage): boolean;
+  /** Completes an upgrade on `socket`. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: never) => void): void;
+  /** Stops accepting connections. */
+  close(): void;
+}
+
+/**
+ * This module's {@linkcode upgradeWebSocket}: a Hono helper in both of Hono's
+ * forms, the middleware form and the three-argument form.
+ *
+ * @example
+ * ```ts
+ * import { upgradeWebSocket } from "@plinth/websocket/node";
+ * import type { NodeUpgradeWebSocket } from "@plinth/websocket/node";
+ * const helper: NodeUpgradeWebSocket = upgradeWebSocket;
+ * ```
+ */
+export interface NodeUpgradeWebSocket {
+  /** Middleware form: `app.get("/ws", upgradeWebSocket((c) => events))`. */
+  (
+    createEvents: (c: HonoContext) => HelperEvents | Promise<HelperEvents>,
+    options?: NodeUpgradeOptions,
+  ): (c: HonoContext, next: () => Promise<void>) => Promise<Response | void>;
+  /** Three-argument form: resolves to the response to return; rejects when the request is no upgrade. */
+  (c: HonoContext, events: HelperEvents, options?: NodeUpgradeOptions): Promise<Response>;
+}
+
+/**
+ * The `env` node-server passes to `fetch`: `incoming` is the Node request;
+ * `outgoing` is absent while node-server runs `fetch` for an upgrade.
+ *
+ * @example
+ * ```ts
+ * import type { NodeBindings } from "@plinth/websocket/node";
+ * const isUpgradePass = (env: NodeBindings) => env.outgoing === undefined;
+ * ```
+ */
+export interface NodeBindings {
+  /** The Node request. */
+  incoming: IncomingMessage;
+  /** The Node response; `undefined` on node-server's upgrade pass. */
+  outgoing?: unknown;
+}
+
+/**
+ * A `fetch` handler for node-server's `serve({ fetch })`.
+ *
+ * @example
+ * ```ts
+ * import type { NodeFetch } from "@plinth/websocket/node";
+ * const fetch: NodeFetch = () => new Response("hello");
+ * ```
+ */
+export type NodeFetch = (request: Request, env: NodeBindings) => Response | Promise<Response>;
+
+/**
+ * Options of this module's {@linkcode upgradeWebSocket}: node-server's, plus
+ * the subprotocol to answer with (as `hono/deno`'s `protocol` option).
+ *
+ * @example
+ * ```ts
+ * import type { NodeUpgradeOptions } from "@plinth/websocket/node";
+ * const options: NodeUpgradeOptions = { protocol: "chat.v1" };
+ * ```
+ */
+export interface NodeUpgradeOptions {
+  /**
+   * The subprotocol for the 101; `""` or `undefined` for none. Without the
+   * key, `ws` answers the client's first offer. Needs the server from {@linkcode createWebSocketServer}.
+   */
+  protocol?: string;
+  /** Where errors thrown by the event handlers go (node-server's option); default `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** The subprotocol plinth negotiated for each pending upgrade, read by `handleProtocols`. */
+const negotiated = new WeakMap<IncomingMessage, string>();
+
+/** `ws`'s `handleProtocols`: the negotiated subprotocol, else (a request plinth did not see) `ws`'s default. */
+function handleProtocols(offered: Set<string>, request: IncomingMessage): string | false {
+  const protocol = negotiated.get(request);
+  negotiated.delete(request);
+  if (protocol === undefined) return offered.values().next().value ?? false;
+  return protocol === "" ? false : protocol;
+}
+
+/**
+ * Makes the `ws` `WebSocketServer` to give node-server's
+ * `serve({ websocket: { server } })`: `noServer` mode, with the
+ * `handleProtocols` that answers the subprotocol plinth negotiated, a
+ * `maxPayload` above every endpoint limit of `container` (at least 64 MiB;
+ * add endpoints first), and permessage-deflate off.
+ *
+ * @throws {TypeError} when `container` is given and did not come from `createContainer()`
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@hono/node-server";
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { createWebSocketServer, handler } from "@plinth/websocket/node";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/ws", { onText: (_s, text) => console.log(text) });
+ * serve({
+ *   port: 8080,
+ *   fetch: handler(container, () => new Response("hello")),
+ *   websocket: { server: createWebSocketServer(container) },
+ * });
+ * ```
+ */
+export function createWebSocketServer(container?: ServerContainer): NodeWebSocketServer {
+  const maxPayload = container === undefined
+    ? RUNTIME_MESSAGE_LIMIT_FLOOR
+    : runtimeMessageLimit(checkContainer(container, "createWebSocketServer"));
+  const server = new WebSocketServer({ noServer: true, handleProtocols, maxPayload, perMessageDeflate: false });
+  return server as unknown as NodeWebSocketServer;
+}
+
+/**
+ * node-server's `upgradeWebSocket` for Hono routes, plus a `protocol` option
+ * (as `hono/deno`'s) that the server made by {@linkcode createWebSocketServer}
+ * answers with. `@plinth/websocket/hono` passes the negotiated protocol this way.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "@hono/node-server";
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { mount } from "@plinth/websocket/hono";
+ * import { createWebSocketServer, upgradeWebSocket, withIntactRefusals } from "@plinth/websocket/node";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/chat/{room}", { onOpen: (session) => session.pathParameters.room });
+ * const app = new Hono();
+ * mount(app, container, upgradeWebSocket);
+ * serve({ port: 8080, fetch: withIntactRefusals(app.fetch), websocket: { server: createWebSocketServer(container) } });
+ * ```
+ */
+export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
+  WebSocket,
+  NodeUpgradeOptions
+>(async (c: Context, events: WSEvents<WebSocket>, options?: NodeUpgradeOptions) => {
+  const incoming = (c.env as Partial<NodeBindings> | undefined)?.incoming;
+  // A `protocol` key, even undefined, means "answer this" (undefined or "" for none).
+  if (incoming !== undefined && options !== undefined && "protocol" in options) {
+    negotiated.set(incoming, options.protocol ?? "");
+  }
+  const nodeOptions = options?.onError === undefined ? undefined : { onError: options.onError };
+  try {
+    return await nodeUpgradeWebSocket(c, events as WSEvents<unknown>, nodeOptions);
+  } catch {
+    // Not an upgrade node-server can take (its Upgrade header is not exactly "websocket").
+    if (incoming !== undefined) negotiated.delete(incoming);
+    return undefined;
+  }
+}) as unknown as NodeUpgradeWebSocket);
+
+/** Whether node-server runs `fetch` for an upgrade (it then writes the response to the socket itself). */
+function isUpgradePass(env: NodeBindings | undefined): env is NodeBindings {
+  return env !== undefined && env.incoming !== undefined && env.outgoing === undefined;
+}
+
+/** Whether `response` is node-server's "upgrade accepted" marker: a 200 with no body. */
+function isUpgradeMarker(response: Response): boolean {
+  return response.status === 200 && response.body === null;
+}
+
+/** Headers the writer sets itself. */
+const OWN_HEADERS = new Set(["connection", "content-length", "transfer-encoding", "keep-alive"]);
+
+/** Writes `response` whole (status, headers, body) to the upgrade's socket and closes it. */
+async function writeRefusal(socket: Socket, response: Response): Promise<void> {
+  const body = response.body === null ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
+  const lines = [`HTTP/1.1 ${response.status} ${response.statusText || STATUS_CODES[response.status] || ""}`];
+  response.headers.forEach((value, key) => {
+    if (key === "set-cookie" || OWN_HEADERS.has(key)) return;
+    lines.push(`${key}: ${value}`);
+  });
+  for (const cookie of response.headers.getSetCookie()) lines.push(`set-cookie: ${cookie}`);
+  lines.push("connection: close", `content-length: ${body.byteLength}`);
+  if (socket.destroyed) return;
+  await new Promise<void>((resolve) => {
+    socket.once("close", resolve);
+    socket.end(Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), body]), () => {
+      // Written out: destroy now, so node-server sees the socket gone and writes nothing more.
+      socket.destroy();
+    });
+  });
+}
+
+/**
+ * Wraps a node-server `fetch` (a Hono app's, or any) so that a response
+ * refusing a WebSocket upgrade reaches the client intact — status, headers
+ * and body. node-server's own refusal sends `Content-Length: 0` and drops the
+ * body. Accepted upgrades (node-server's `upgradeWebSocket` answers with an
+ * empty 200) and plain requests pass through untouched.
+ *
+ * @throws {TypeError} when `fetch` is not a function
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "@hono/node-server";
+ * import { createWebSocketServer, withIntactRefusals } from "@plinth/websocket/node";
+ *
+ * const app = new Hono();
+ * app.get("/private", (c) => c.text("sign in first", 401));
+ * serve({ port: 8080, fetch: withIntactRefusals(app.fetch), websocket: { server: createWebSocketServer() } });
+ * ```
+ */
+export function withIntactRefusals<E extends NodeBindings>(
+  fetch: (request: Request, env: E) => Response | Promise<Response>,
+): (request: Request, env: E) => Promise<Response> {
+  if (typeof fetch !== "function") {
+    throw new TypeError(`withIntactRefusals: fetch must be a function, got ${describe(fetch)}`);
+  }
+  return async (request, env) => {
+    if (!isUpgradePass(env)) return fetch(request, env);
+    let response: Response;
+    try {
+      response = await fetch(request, env);
+    } catch (error) {
+      response = new Response("Internal Server Error", { status: 500 });
+      await writeRefusal(env.incoming.socket, response);
+      throw error;
+    }
+    if (response instanceof Response && !isUpgradeMarker(response)) await writeRefusal(env.incoming.socket, response);
+    return response;
+  };
+}
+
+/**
+ * Answers, through `fetch`, the upgrade requests node-server leaves alone
+ * (an `Upgrade` header other than exactly `websocket`, such as `h2c` or
+ * `websocket, foo`): Node hands every request with an `Upgrade` header to
+ * the upgrade listeners, so without this they would hang unanswered.
+ */
+function answerOtherUpgrades(server: ServerType, fetch: NodeFetch): void {
+  server.on("upgrade", (request: IncomingMessage, socket: Socket) => {
+    if (request.headers.upgrade?.toLowerCase() === "websocket") return; // node-server's
+    socket.on("error", () => {});
+    void (async () => {
+      let response: Response;
+      try {
+        const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "localhost"}`);
+        const headers = new Headers();
+        for (const [key, value] of Object.entries(request.headers)) {
+          if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+        }
+        response = await fetch(new Request(url, { method: request.method ?? "GET", headers }), { incoming: request });
+      } catch {
+        response = new Response("Bad Request", { status: 400 });
+      }
+      // `fetch` (wrapped by withIntactRefusals) wrote any other answer already. An accepted upgrade
+      // cannot complete here, since node-server's helper only takes `Upgrade: websocket`.
+      if (!socket.destroyed) {
+        await writeRefusal(socket, isUpgradeMarker(response) ? new Response("Bad WebSocket handshake", { status: 400 }) : response);
+      }
+    })().catch(() => socket.destroy());
+  });
+}
+
+/** Wires an open `ws` socket to a new session: messages, close and drain go straight to it. */
+function connect(accepted: AcceptedUpgrade, ws: WebSocket, tcp: Socket): WsSession {
+  const session = accepted.connect(new NodeWsSocket(ws), true);
+  ws.on("message", (data, isBinary) => {
+    // ws hands over a Buffer (binaryType "nodebuffer"); it is not reused, so a view is safe to keep.
+    const bytes = data as Buffer;
+    if (isBinary) session.receiveBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    else session.receiveText(bytes.toString("utf8"));
+  });
+  ws.on("close", (code, reason) => session.receiveClose(code, reason.toString("utf8")));
+  // ws has no drain event of its own; its TCP socket's 'drain' fires once the kernel took every
+  // queued byte (ws queues nothing itself with permessage-deflate off), so it wakes the send loop.
+  tcp.on("drain", () => session.drained());
+  session.opened();
+  return session;
+}
+
+/** Upgrades through node-server: the 101 carries `modifyHandshake`'s headers. */
+async function upgradeAccepted(c: HonoContext, accepted: AcceptedUpgrade): Promise<Response> {
+  const incoming = (c.env as Partial<NodeBindings> | undefined)?.incoming;
+  if (incoming === undefined) return new Response("Upgrade failed: not served by @hono/node-server", { status: 500 });
+  const tcp = incoming.socket;
+  const response = await upgradeWebSocket(c, {
+    onOpen: (_event, ws) => {
+      if (ws.raw !== undefined) connect(accepted, ws.raw as WebSocket, tcp);
+    },
+  }, { protocol: accepted.protocol }).catch(() => undefined);
+  if (response === undefined) return new Response("Bad WebSocket handshake", { status: 400 });
+  // node-server copies these onto the 101.
+  accepted.headers.forEach((value, key) => response.headers.set(key, value));
+  return response;
+}
+
+function checkContainer(container: ServerContainer, caller: string): ServerContainer {
+  try {
+    stateOf(container);
+  } catch {
+    throw new TypeError(`${caller}: container must come from createContainer(), got ${describe(container)}`);
+  }
+  return container;
+}
+
+function handlerWithScope(
+  container: ServerContainer,
+  fallback: Fallback | undefined,
+  scope: ServerScope | null,
+): NodeFetch {
+  const app = new Hono();
+  app.all("*", async (c) =>
+    (await routeRequest(container, c.req.raw, scope, fallback, (accepted) => upgradeAccepted(c, accepted))) ??
+      new Response("Upgrade failed", { status: 500 }));
+  return withIntactRefusals((request: Request, env: NodeBindings) => app.fetch(request, env));
+}
+
+/**
+ * A `fetch` for node-server's `serve` that serves a container: WebSocket
+ * upgrades to its endpoints (with refusals sent intact), everything else to
+ * `fallback` (default 404). Give `serve` the `WebSocketServer` from
+ * {@linkcode createWebSocketServer} as `websocket.server`.
+ *
+ * @throws {TypeError} when `container` is not a container or `fallback` not a function
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@hono/node-server";
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { createWebSocketServer, handler } from "@plinth/websocket/node";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/ws", { onText: (_s, text) => console.log(text) });
+ * serve({ port: 8080, fetch: handler(container), websocket: { server: createWebSocketServer(container) } });
+ * ```
+ */
+export function handler(container: ServerContainer, fallback?: Fallback): NodeFetch {
+  checkContainer(container, "handler");
+  if (fallback !== undefined && typeof fallback !== "function") {
+    throw new TypeError(`handler: fallback must be a function, got ${describe(fallback)}`);
+  }
+  return handlerWithScope(container, fallback, null);
+}
+
+/**
+ * Serves `container` with node-server on `options.hostname` (default
+ * 127.0.0.1) and `options.port` (default: any free port).
+ *
+ * @throws {TypeError} / {RangeError} naming a wrong option
+ *
+ * @example
+ * ```ts
+ * import { addEndpoint, createContainer } from "@plinth/websocket";
+ * import { serve } from "@plinth/websocket/node";
+ *
+ * const container = createContainer();
+ * addEndpoint(container, "/ws", { onText: (_s, text) => console.log(text) });
+ * const server = await serve(container);
+ * await server.shutdown();
+ * ```
+ */
+export function serve(container: ServerContainer, options: ServeOptions = {}): Promise<PlinthServer> {
+  checkContainer(container, "serve");
+  const settled = settleServeOptions(options);
+  const scope = new ServerScope();
+  const fetch = handlerWithScope(container, settled.fallback, scope);
+  return listen(fetch, createWebSocketServer(container), settled.hostname, settled.port, settled.signal, scope);
+}
+
+/** Starts node-server and resolves once it listens. */
+function listen(
+  fetch: NodeFetch,
+  wss: NodeWebSocketServer,
+  hostname: string,
+  port: number,
+  signal: AbortSignal | undefined,
+  scope: { closeAll(options?: Parameters<PlinthServer["shutdown"]>[0]): Promise<void> },
+): Promise<PlinthServer> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (error: unknown) => reject(error);
+    try {
+      server = nodeServe({
+        fetch: fetch as (request: Request, env: unknown) => Promise<Response>,
+        hostname,
+        port,
+        websocket: { server: wss },
+      }, (info) => {
+        server.off("error", onError);
+        let stopping: Promise<void> | undefined;
+        const shutdown = (opts?: Parameters<PlinthServer["shutdown"]>[0]): Promise<void> =>
+          stopping ??= (async () => {
+            await scope.closeAll(opts);
+            await new Promise<void>((done) => {
+              server.close(() => done());
+              if ("closeAllConnections" in server) server.closeAllConnections();
+            });
+          })();
+        shutdownOnAbort(signal, () => shutdown());
+        resolve({ port: info.port, url: serverUrl(hostname, info.port), shutdown });
+      });
+      server.once("error", onError);
+      answerOtherUpgrades(server, fetch);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * `SocketLike` wrappers for the server-side sockets that more than one adapter
+ * drives: Bun's `ServerWebSocket` (the Bun adapter, and Hono on Bun) and
+ * `ws`'s `WebSocket` (the Node adapter, and Hono on Node). Typed
+ * structurally, so the core still imports no runtime.
+ * @module
+ */
+import type { SocketLike } from "./socket.ts";
+
+/** What the core uses of Bun's `ServerWebSocket`. */
+export interface BunServerWebSocketLike {
+  /** -1: queued under backpressure, 0: dropped, > 0: bytes sent. */
+  send(data: string | Uint8Array): number;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  getBufferedAmount(): number;
+}
+
+/** A Bun `ServerWebSocket` as the core drives it. */
+export class BunSocket implements SocketLike {
+  readonly #socket: BunServerWebSocketLike;
+  constructor(socket: BunServerWebSocketLike) {
+    this.#socket = socket;
+  }
+  get bufferedAmount(): number {
+    return this.#socket.getBufferedAmount();
+  }
+  send(data: string | Uint8Array): boolean {
+    // -1 means queued (backpressure): still sent, as far as the core is concerned.
+    return this.#socket.send(data) !== 0;
+  }
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+  terminate(): void {
+    this.#socket.terminate();
+  }
+}
+
+/** What the core uses of a `ws` `WebSocket`. */
+export interface NodeWsLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
+
+const WS_OPEN = 1;
+
+/** A `ws` `WebSocket` (Node) as the core drives it. */
+export class NodeWsSocket implements SocketLike {
+  readonly #socket: NodeWsLike;
+  constructor(socket: NodeWsLike) {
+    this.#socket = socket;
+  }
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+  send(data: string | Uint8Array): boolean {
+    if (this.#socket.readyState !== WS_OPEN) return false;
+    this.#socket.send(data);
+    return true;
+  }
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+  terminate(): void {
+    this.#socket.terminate();
+  }
+}
+
+/** Whether `raw` looks like Bun's `ServerWebSocket`. */
+export function isBunServerWebSocket(raw: unknown): raw is BunServerWebSocketLike {
+  return typeof raw === "object" && raw !== null &&
+    typeof (raw as { getBufferedAmount?: unknown }).getBufferedAmount === "function" &&
+    typeof (raw as { terminate?: unknown }).terminate === "function";
+}
+
+/** Whether `raw` looks like a `ws` `WebSocket` (an EventEmitter with `terminate`). */
+export function isNodeWs(raw: unknown): raw is NodeWsLike & NodeWsEvents {
+  return typeof raw === "object" && raw !== null &&
+    typeof (raw as { on?: unknown }).on === "function" &&
+    typeof (raw as { terminate?: unknown }).terminate === "function" &&
+    typeof (raw as { bufferedAmount?: unknown }).bufferedAmount === "number";
+}
+
+/** The `ws` events an adapter listens to. */
+export interface NodeWsEvents {
+  on(event: "message", listener: (data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean) => void): unknown;
+  on(event: "close", listener: (code: number, reason: Uint8Array) => void): unknown;
+}
+
+/** What the core uses of a Web-standard `WebSocket` (Deno's, the one `hono/deno` hands over). */
+export interface WebStandardWebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array<ArrayBuffer>): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A Web-standard server-side `WebSocket` as the core drives it. */
+export class WebStandardSocket implements SocketLike {
+  readonly #socket: WebStandardWebSocketLike;
+  constructor(socket: WebStandardWebSocketLike) {
+    this.#socket = socket;
+  }
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+  send(data: string | Uint8Array): boolean {
+    if (this.#socket.readyState !== WS_OPEN) return false;
+    this.#socket.send(data as string | Uint8Array<ArrayBuffer>);
+    return true;
+  }
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+  terminate(): void {
+    // The Web API has no abort; the core ends the session itself.
+    if (this.#socket.readyState === WS_OPEN) this.#socket.close();
+  }
+}
+
+/** Whether `raw` looks like a Web-standard `WebSocket`. */
+export function isWebStandardWebSocket(raw: unknown): raw is WebStandardWebSocketLike {
+  return typeof raw === "object" && raw !== null &&
+    typeof (raw as { bufferedAmount?: unknown }).bufferedAmount === "number" &&
+    typeof (raw as { send?: unknown }).send === "function" &&
+    typeof (raw as { close?: unknown }).close === "function";
+}
