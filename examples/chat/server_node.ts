@@ -1,0 +1,18 @@
+/**
+ * The chat demo on Node (`npm start`): `tsx examples/chat/server_node.ts`.
+ * `PORT` overrides 8080 (0 = any free port).
+ * @module
+ */
+import { serve } from "../../adapters/node.ts";
+import { startChat } from "./start_chat.ts";
+
+await startChat({
+  serve,
+  runtime: "node",
+  port: process.env.PORT,
+  hostname: process.env.HOST,
+  onSignal: (listener) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => listener(signal));
+  },
+  exit: (code) => process.exit(code),
+});
