@@ -5,7 +5,8 @@
  * Bun's own limits are set so they never fire before the core's rules: no
  * idle timeout (the core runs `idleTimeoutMs`), a `maxPayloadLength` above
  * every endpoint limit (the core sends 1009 itself), no backpressure limit
- * and no close on backpressure, no permessage-deflate.
+ * and no close on backpressure, no permessage-deflate. Topics
+ * (`session.subscribe`, `publish`) ride Bun's native publish.
  *
  * @example
  * ```ts
@@ -97,7 +98,7 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
       // Binary messages then arrive as plain Uint8Arrays (not Buffers), without a copy.
       ws.binaryType = "uint8array";
       const data = ws.data as Connection;
-      const session = data.accepted.connect(new BunSocket(ws), true);
+      const session = data.accepted.connect(new BunSocket(ws, true), true);
       data.session = session;
       session.opened();
     },
@@ -130,6 +131,8 @@ function upgradeAccepted(accepted: AcceptedUpgrade, server: Server<ConnectionDat
   // value makes it send no Sec-WebSocket-Protocol header at all.
   headers.set("sec-websocket-protocol", accepted.protocol);
   const data: Connection = { accepted, session: null };
+  // Topics ride Bun's publish: the server is how container.publish reaches this socket.
+  accepted.registration.container.topics.nativePublishers.add(server);
   if (server.upgrade(accepted.request, { headers, data })) return undefined;
   return new Response("Bad WebSocket handshake", { status: 400 });
 }
@@ -224,6 +227,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
     stopping ??= (async () => {
       await scope.closeAll(opts);
       await server.stop(true);
+      stateOf(container).topics.nativePublishers.delete(server);
     })();
   shutdownOnAbort(settled.signal, () => shutdown());
   return Promise.resolve({ port, url: serverUrl(settled.hostname, port), shutdown });

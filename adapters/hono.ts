@@ -287,7 +287,7 @@ class RouteConnection implements HelperEvents {
       this.onClose = undefined;
       this.#listen(raw);
     } else if (isBunServerWebSocket(raw)) {
-      socket = new BunSocket(raw);
+      socket = new BunSocket(raw, false); // hono/bun hides the server's publish: topics use the core's loop
     } else if (isWebStandardWebSocket(raw)) {
       (raw as { binaryType?: string }).binaryType = "arraybuffer";
       socket = new WebStandardSocket(raw);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { SocketLike } from "./socket.ts";
+import type { NativeTopics } from "./topics.ts";
 
 /** What the core uses of Bun's `ServerWebSocket`. */
 export interface BunServerWebSocketLike {
@@ -14,13 +15,24 @@ export interface BunServerWebSocketLike {
   close(code?: number, reason?: string): void;
   terminate(): void;
   getBufferedAmount(): number;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Sends to every subscriber but this socket; -1 when any is under backpressure. */
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
-/** A Bun `ServerWebSocket` as the core drives it. */
+/**
+ * A Bun `ServerWebSocket` as the core drives it. With `nativeTopics`, topics
+ * ride Bun's own publish; the adapter then registers its server as the
+ * container's native publisher, so `container.publish` reaches these sockets.
+ */
 export class BunSocket implements SocketLike {
   readonly #socket: BunServerWebSocketLike;
-  constructor(socket: BunServerWebSocketLike) {
+  /** Bun's topics for this socket, or undefined when the core loops. */
+  readonly nativeTopics: NativeTopics | undefined;
+  constructor(socket: BunServerWebSocketLike, nativeTopics: boolean) {
     this.#socket = socket;
+    this.nativeTopics = nativeTopics ? socket : undefined;
   }
   get bufferedAmount(): number {
     return this.#socket.getBufferedAmount();

@@ -96,6 +96,7 @@ const steps: Step[] = [
   { name: "unit bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/unit")) },
   { name: "unit node", runtime: "node", command: runnerFor("node", testFiles("tests/unit")) },
   { name: "deno-only", runtime: "deno", command: runnerFor("deno", testFiles("tests/deno")) },
+  { name: "bun-only", runtime: "bun", command: runnerFor("bun", testFiles("tests/bun")) },
   ...contractSteps(),
   { name: "chat protocol deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/e2e")) },
   { name: "chat protocol bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/e2e")) },
