@@ -25,33 +25,10 @@ import { acceptUpgrade } from "../src/handshake.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
 import { routeRequest, ServerScope, serverUrl, settleServeOptions, shutdownOnAbort } from "../src/serve.ts";
 import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
-import type { SocketLike } from "../src/socket.ts";
+import { WebStandardSocket } from "../src/runtime_sockets.ts";
 import type { EndpointMap } from "../src/types.ts";
 
 export type { Fallback, PlinthServer, ServeOptions };
-
-/** A Deno server-side WebSocket as the core drives it. */
-class DenoSocket implements SocketLike {
-  readonly #socket: WebSocket;
-  constructor(socket: WebSocket) {
-    this.#socket = socket;
-  }
-  get bufferedAmount(): number {
-    return this.#socket.bufferedAmount;
-  }
-  send(data: string | Uint8Array): boolean {
-    if (this.#socket.readyState !== WebSocket.OPEN) return false;
-    this.#socket.send(data as string | Uint8Array<ArrayBuffer>);
-    return true;
-  }
-  close(code: number, reason: string): void {
-    this.#socket.close(code, reason);
-  }
-  terminate(): void {
-    // Deno offers no abort for a server-side WebSocket; the core ends the session itself.
-    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close();
-  }
-}
 
 /** Upgrades with Deno and wires the socket to a new session. */
 function upgradeAccepted(accepted: AcceptedUpgrade): Response {
@@ -66,7 +43,7 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   }
   const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
-  const session = accepted.connect(new DenoSocket(socket), false);
+  const session = accepted.connect(new WebStandardSocket(socket), false);
   socket.onopen = () => session.opened();
   socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
     const data = event.data;
