@@ -1,0 +1,61 @@
+/**
+ * Plumbing shared by every bench server, whatever its runtime: the `LISTENING <port>` line,
+ * the `/stats` body and the exit rules (stdin closed or SIGTERM). Only `node:process` is used,
+ * which Deno, Bun and Node all provide, so one file serves the three runtimes.
+ */
+import process from "node:process";
+
+/** What `GET /stats` answers: the server process's own CPU time and resident memory. */
+export interface ServerStats {
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+  rss: number;
+}
+
+/** The path every bench server answers with {@link statsBody}. */
+export const STATS_PATH = "/stats";
+
+/** Reads this process's CPU time (all threads) and RSS. */
+export function readStats(): ServerStats {
+  const cpu = process.cpuUsage();
+  return { cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rss: process.memoryUsage().rss };
+}
+
+/** The JSON body of `GET /stats`. */
+export function statsBody(): string {
+  return JSON.stringify(readStats());
+}
+
+/** A fresh `Response` for `GET /stats`, for servers built on the Fetch API. */
+export function statsResponse(): Response {
+  return new Response(statsBody(), { headers: { "content-type": "application/json" } });
+}
+
+/** Tells the runner the server is ready: one line `LISTENING <port>` on stdout. */
+export function announce(port: number): void {
+  process.stdout.write(`LISTENING ${port}\n`);
+}
+
+/**
+ * Exits the process when stdin closes (the runner died or let go) or on SIGTERM/SIGINT.
+ * `stop` may close the listener first; the process exits regardless after it.
+ */
+export function exitWithParent(stop?: () => unknown): void {
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    try {
+      void stop?.();
+    } catch {
+      // exiting anyway
+    }
+    process.exit(0);
+  };
+  process.stdin.on("end", finish);
+  process.stdin.on("close", finish);
+  process.stdin.on("error", finish);
+  process.stdin.resume();
+  process.on("SIGTERM", finish);
+  process.on("SIGINT", finish);
+}
