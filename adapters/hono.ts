@@ -343,10 +343,10 @@ class ContextSocket implements SocketLike {
   get bufferedAmount(): number {
     return 0;
   }
-  send(data: string | Uint8Array): boolean {
-    if (this.#ws.readyState !== 1) return false;
+  send(data: string | Uint8Array): number {
+    if (this.#ws.readyState !== 1) return 0;
     this.#ws.send(data as string | Uint8Array<ArrayBuffer>);
-    return true;
+    return 1; // nothing can be known buffered
   }
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);

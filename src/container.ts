@@ -11,6 +11,9 @@ export const DEFAULT_MESSAGE_LIMIT = 1024 * 1024;
 /** The default bytes a topic subscriber may have buffered before it is closed with 1008: 1 MiB. */
 export const DEFAULT_BACKPRESSURE_LIMIT = 1024 * 1024;
 
+/** Reads a container's private state; set by the class's static block. */
+let readState: (container: ServerContainer) => ContainerState;
+
 /**
  * Maps paths to endpoints and holds container-wide defaults, as a Jakarta
  * `ServerContainer`. Made by {@linkcode createContainer}, filled by
@@ -25,9 +28,15 @@ export const DEFAULT_BACKPRESSURE_LIMIT = 1024 * 1024;
  * ```
  */
 export class ServerContainer {
+  readonly #state: ContainerState;
+
+  static {
+    readState = (container) => container.#state;
+  }
+
   /** Use {@linkcode createContainer}. */
   constructor(options: ContainerOptions = {}) {
-    states.set(this, new ContainerState(options));
+    this.#state = new ContainerState(options);
   }
 
   /**
@@ -35,22 +44,19 @@ export class ServerContainer {
    * @throws {TypeError} when `topic` is not a non-empty string or `payload` is not text or binary data
    */
   publish(topic: string, payload: string | ArrayBuffer | ArrayBufferView): void {
-    stateOf(this).topics.publish(topic, payload, null);
+    this.#state.topics.publish(topic, payload, null);
   }
 }
-
-const states = new WeakMap<ServerContainer, ContainerState>();
 
 /**
  * The routes, defaults and topics behind a container (for adapters and tests).
  * @throws {TypeError} when `container` did not come from {@linkcode createContainer}
  */
 export function stateOf(container: ServerContainer): ContainerState {
-  const state = states.get(container);
-  if (state === undefined) {
+  if (!(container instanceof ServerContainer)) {
     throw new TypeError(`container must come from createContainer(), got ${describe(container)}`);
   }
-  return state;
+  return readState(container);
 }
 
 /** An endpoint added to a container, with its settled config and limits. */

@@ -37,9 +37,9 @@ export class BunSocket implements SocketLike {
   get bufferedAmount(): number {
     return this.#socket.getBufferedAmount();
   }
-  send(data: string | Uint8Array): boolean {
-    // -1 means queued (backpressure): still sent, as far as the core is concerned.
-    return this.#socket.send(data) !== 0;
+  send(data: string | Uint8Array): number {
+    // Bun's own answer: -1 queued under backpressure, 0 dropped, > 0 written through.
+    return this.#socket.send(data);
   }
   close(code: number, reason: string): void {
     this.#socket.close(code, reason);
@@ -69,10 +69,10 @@ export class NodeWsSocket implements SocketLike {
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount;
   }
-  send(data: string | Uint8Array): boolean {
-    if (this.#socket.readyState !== WS_OPEN) return false;
+  send(data: string | Uint8Array): number {
+    if (this.#socket.readyState !== WS_OPEN) return 0;
     this.#socket.send(data);
-    return true;
+    return -1;
   }
   close(code: number, reason: string): void {
     this.#socket.close(code, reason);
@@ -120,10 +120,10 @@ export class WebStandardSocket implements SocketLike {
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount;
   }
-  send(data: string | Uint8Array): boolean {
-    if (this.#socket.readyState !== WS_OPEN) return false;
+  send(data: string | Uint8Array): number {
+    if (this.#socket.readyState !== WS_OPEN) return 0;
     this.#socket.send(data as string | Uint8Array<ArrayBuffer>);
-    return true;
+    return -1;
   }
   close(code: number, reason: string): void {
     this.#socket.close(code, reason);

@@ -91,6 +91,11 @@ class WsSendChannel implements SendChannel, DrainWaiter {
       this.#reportClosed(value);
       return FALSE;
     }
+    if (this.#idle() && typeof value === "string") {
+      // Nothing queued or in flight and the socket takes more: the message goes out now.
+      this.#session.transmit(value);
+      return TRUE;
+    }
     if (this.#buffer.length < this.#capacity && this.#waitingPuts.length === 0) {
       this.#buffer.push(value);
       this.#pump();
@@ -103,6 +108,10 @@ class WsSendChannel implements SendChannel, DrainWaiter {
 
   offer(value: Outgoing): boolean {
     if (this.#closed || this.#buffer.length >= this.#capacity || this.#waitingPuts.length > 0) return false;
+    if (this.#idle() && typeof value === "string") {
+      this.#session.transmit(value);
+      return true;
+    }
     this.#buffer.push(value);
     this.#pump();
     return true;
@@ -130,6 +139,12 @@ class WsSendChannel implements SendChannel, DrainWaiter {
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
     this.#sendTimer = undefined;
     this.#pump();
+  }
+
+  /** Whether a message put now could go straight to the socket: nothing queued, in flight or waiting. */
+  #idle(): boolean {
+    return this.#buffer.length === 0 && !this.#pumping && !this.#waitingDrain && !this.#inflight &&
+      this.#session.sendable && !this.#session.congested;
   }
 
   #pump(): void {
@@ -203,6 +218,7 @@ class WsSendChannel implements SendChannel, DrainWaiter {
   }
 
   #admitWaitingPut(): void {
+    if (this.#waitingPuts.length === 0) return;
     const waiting = this.#waitingPuts.shift();
     if (waiting === undefined) return;
     this.#buffer.push(waiting.value);

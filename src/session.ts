@@ -105,6 +105,8 @@ export class WsSession implements Session, TopicSubscriber {
   #topics: Set<string> | null = null;
   /** Sends that wait behind a Blob being read, to keep send order. */
   #sendTail: Promise<unknown> | null = null;
+  /** False while the runtime is known to hold nothing buffered for this socket. */
+  #maybeBuffered = true;
   /** The runtime's own topics for this socket, when it has them. */
   readonly nativeTopics: NativeTopics | null;
 
@@ -307,7 +309,7 @@ export class WsSession implements Session, TopicSubscriber {
   /** The runtime's send buffer drained. */
   drained(): void {
     if (this.#drainWaiters.length === 0) return;
-    if (this.#socket.bufferedAmount > SEND_HIGH_WATER_MARK && this.#state < CLOSING) return;
+    if (this.congested && this.#state < CLOSING) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const waiter of waiters) waiter.onDrain();
@@ -330,7 +332,9 @@ export class WsSession implements Session, TopicSubscriber {
   transmit(data: string | Uint8Array): SendResult {
     if (this.#state !== OPEN && this.#state !== OPENING) return "closed";
     try {
-      if (!this.#socket.send(data)) return "closed";
+      const status = this.#socket.send(data);
+      if (status === 0) return "closed";
+      if (status < 0) this.#maybeBuffered = true;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
@@ -365,9 +369,15 @@ export class WsSession implements Session, TopicSubscriber {
     return this.#state === CLOSED ? 0 : this.#socket.bufferedAmount;
   }
 
-  /** Whether the send buffer is over the high-water mark. */
+  /**
+   * Whether the send buffer is over the high-water mark. The runtime is asked
+   * only while a send may have left data buffered (see `SocketLike.send`).
+   */
   get congested(): boolean {
-    return this.#socket.bufferedAmount > SEND_HIGH_WATER_MARK;
+    if (!this.#maybeBuffered) return false;
+    const buffered = this.#socket.bufferedAmount;
+    if (buffered === 0) this.#maybeBuffered = false;
+    return buffered > SEND_HIGH_WATER_MARK;
   }
 
   /** Whether sends can still succeed. */

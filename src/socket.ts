@@ -16,9 +16,12 @@ export interface SocketLike {
   readonly bufferedAmount: number;
   /**
    * Sends one whole message: a string as a text frame, bytes as a binary frame.
-   * Returns false when the runtime dropped it because the connection is gone.
+   * Returns 0 when the runtime dropped it because the connection is gone, -1 when
+   * it took it and may now hold buffered data, and a positive number when it
+   * wrote it through (nothing left buffered). The core reads `bufferedAmount`
+   * only after a -1, so a runtime that cannot tell returns -1.
    */
-  send(data: string | Uint8Array): boolean;
+  send(data: string | Uint8Array): number;
   /** Starts the closing handshake with a code an endpoint may send. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a closing handshake. */

@@ -46,12 +46,12 @@ export class MemorySocket implements SocketLike {
   /** The runtime's own topics (a fake of Bun's), when a test sets them before `connect`. */
   nativeTopics?: NativeTopics;
 
-  send(data: string | Uint8Array): boolean {
+  send(data: string | Uint8Array): number {
     if (this.sendError !== undefined) throw this.sendError;
-    if (!this.connected) return false;
+    if (!this.connected) return 0;
     this.sent.push(data);
     if (this.growOnSend) this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
-    return true;
+    return -1;
   }
 
   close(code: number, reason: string): void {

@@ -101,7 +101,7 @@ describe("topics", () => {
       const session = upgrade.connect(new (class {
         bufferedAmount = 0;
         send() {
-          return true;
+          return 1;
         }
         close() {}
         terminate() {}
