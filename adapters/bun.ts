@@ -62,7 +62,8 @@ export interface ConnectionData {
 
 /** `ws.data` as the adapter sees it: the accepted handshake, then the session. */
 interface Connection extends ConnectionData {
-  readonly accepted: AcceptedUpgrade;
+  /** The accepted handshake, until `open` turns it into the session. */
+  accepted: AcceptedUpgrade | null;
   session: WsSession | null;
 }
 
@@ -80,7 +81,7 @@ interface Connection extends ConnectionData {
  */
 export interface BunHandlers {
   /** The `fetch` of `Bun.serve`: upgrades to the container's endpoints, everything else to the fallback. */
-  fetch(request: Request, server: Server<ConnectionData>): Promise<Response | undefined>;
+  fetch(request: Request, server: Server<ConnectionData>): Response | undefined | Promise<Response | undefined>;
   /** The `websocket` of `Bun.serve`, with Bun's own limits set out of the core's way. */
   websocket: WebSocketHandler<ConnectionData>;
 }
@@ -98,7 +99,8 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
       // Binary messages then arrive as plain Uint8Arrays (not Buffers), without a copy.
       ws.binaryType = "uint8array";
       const data = ws.data as Connection;
-      const session = data.accepted.connect(new BunSocket(ws, true), true);
+      const session = data.accepted!.connect(new BunSocket(ws, true), true);
+      data.accepted = null; // the session keeps what it needs of the handshake
       data.session = session;
       session.opened();
     },
@@ -124,16 +126,31 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
   };
 }
 
-/** Upgrades with Bun: the negotiated subprotocol and `modifyHandshake`'s headers go on the 101. */
-function upgradeAccepted(accepted: AcceptedUpgrade, server: Server<ConnectionData>): Response | undefined {
+/** Whether the 101 needs headers of plinth's: a subprotocol to answer (or refuse), or `modifyHandshake`'s. */
+function needsHeaders(accepted: AcceptedUpgrade): boolean {
+  if (accepted.request.headers.has("sec-websocket-protocol")) return true;
+  for (const _ of accepted.headers.keys()) return true;
+  return false;
+}
+
+/** The 101's extra headers: `modifyHandshake`'s, and the negotiated subprotocol. */
+function upgradeHeaders(accepted: AcceptedUpgrade): Headers {
   const headers = new Headers(accepted.headers);
   // Bun answers with the client's first offer unless told otherwise; an empty
   // value makes it send no Sec-WebSocket-Protocol header at all.
   headers.set("sec-websocket-protocol", accepted.protocol);
+  return headers;
+}
+
+/** Upgrades with Bun: the negotiated subprotocol and `modifyHandshake`'s headers go on the 101. */
+function upgradeAccepted(accepted: AcceptedUpgrade, server: Server<ConnectionData>): Response | undefined {
   const data: Connection = { accepted, session: null };
   // Topics ride Bun's publish: the server is how container.publish reaches this socket.
   accepted.registration.container.topics.nativePublishers.add(server);
-  if (server.upgrade(accepted.request, { headers, data })) return undefined;
+  const upgraded = needsHeaders(accepted)
+    ? server.upgrade(accepted.request, { headers: upgradeHeaders(accepted), data })
+    : server.upgrade(accepted.request, { data });
+  if (upgraded) return undefined;
   return new Response("Bad WebSocket handshake", { status: 400 });
 }
 

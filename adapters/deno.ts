@@ -26,6 +26,8 @@ import type { AcceptedUpgrade } from "../src/handshake.ts";
 import { routeRequest, ServerScope, serverUrl, settleServeOptions, shutdownOnAbort } from "../src/serve.ts";
 import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
 import { WebStandardSocket } from "../src/runtime_sockets.ts";
+import { isThenable } from "../src/session.ts";
+import type { WsSession } from "../src/session.ts";
 import type { EndpointMap } from "../src/types.ts";
 
 export type { Fallback, PlinthServer, ServeOptions };
@@ -43,7 +45,17 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   }
   const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
-  const session = accepted.connect(new WebStandardSocket(socket), false);
+  let session: WsSession;
+  try {
+    session = accepted.connect(new WebStandardSocket(socket), false);
+  } catch (error) {
+    // Once upgraded, the handler must return this response: anything else wedges Deno.serve
+    // ("Upgrade response was not returned from callback"). The socket is closed as a failed session.
+    accepted.registration.container.options.logger.error("plinth: connecting an upgraded socket failed", error);
+    socket.onopen = () => socket.close(1011, "Internal Error");
+    socket.onerror = () => {};
+    return response;
+  }
   socket.onopen = () => session.opened();
   socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
     const data = event.data;
@@ -70,18 +82,22 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
  * Deno.serve({ port: 8080 }, handler(container, () => new Response("hello")));
  * ```
  */
-export function handler(container: ServerContainer, fallback?: Fallback): (request: Request) => Promise<Response> {
+export function handler(container: ServerContainer, fallback?: Fallback): (request: Request) => Response | Promise<Response> {
   return handlerWithScope(container, fallback, null);
 }
+
+const orUpgradeFailed = (response: Response | undefined): Response =>
+  response ?? new Response("Upgrade failed", { status: 500 });
 
 function handlerWithScope(
   container: ServerContainer,
   fallback: Fallback | undefined,
   scope: ServerScope | null,
-): (request: Request) => Promise<Response> {
-  return async (request) =>
-    (await routeRequest(container, request, scope, fallback, upgradeAccepted)) ??
-      new Response("Upgrade failed", { status: 500 });
+): (request: Request) => Response | Promise<Response> {
+  return (request) => {
+    const routed = routeRequest(container, request, scope, fallback, upgradeAccepted);
+    return isThenable(routed) ? routed.then(orUpgradeFailed) : orUpgradeFailed(routed);
+  };
 }
 
 /**

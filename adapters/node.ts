@@ -199,7 +199,14 @@ export function createWebSocketServer(container?: ServerContainer): NodeWebSocke
   const maxPayload = container === undefined
     ? RUNTIME_MESSAGE_LIMIT_FLOOR
     : runtimeMessageLimit(checkContainer(container, "createWebSocketServer"));
-  const server = new WebSocketServer({ noServer: true, handleProtocols, maxPayload, perMessageDeflate: false });
+  // No client tracking: sessions are tracked by plinth, and ws's per-client close listener would cost memory.
+  const server = new WebSocketServer({
+    noServer: true,
+    handleProtocols,
+    maxPayload,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   return server as unknown as NodeWebSocketServer;
 }
 
@@ -347,6 +354,8 @@ function answerOtherUpgrades(server: ServerType, fetch: NodeFetch): void {
   });
 }
 
+const ignoreError = (): void => {};
+
 /** Wires an open `ws` socket to a new session: messages, close and drain go straight to it. */
 function connect(accepted: AcceptedUpgrade, ws: WebSocket, tcp: Socket): WsSession {
   const session = accepted.connect(new NodeWsSocket(ws), true);
@@ -357,6 +366,7 @@ function connect(accepted: AcceptedUpgrade, ws: WebSocket, tcp: Socket): WsSessi
     else session.receiveText(bytes.toString("utf8"));
   });
   ws.on("close", (code, reason) => session.receiveClose(code, reason.toString("utf8")));
+  ws.on("error", ignoreError); // a close event follows; its code tells what happened
   // ws has no drain event of its own; its TCP socket's 'drain' fires once the kernel took every
   // queued byte (ws queues nothing itself with permessage-deflate off), so it wakes the send loop.
   tcp.on("drain", () => session.drained());
@@ -371,7 +381,20 @@ async function upgradeAccepted(c: HonoContext, accepted: AcceptedUpgrade): Promi
   const tcp = incoming.socket;
   const response = await upgradeWebSocket(c, {
     onOpen: (_event, ws) => {
-      if (ws.raw !== undefined) connect(accepted, ws.raw as WebSocket, tcp);
+      const raw = ws.raw as WebSocket | undefined;
+      if (raw === undefined) return;
+      // node-server's helper adds its own listeners right after onOpen; they keep the whole
+      // request context (Hono's Context, the Node request, URLs) alive for the connection's life.
+      // Once they are in place, swap them for the session's, which keep only the session.
+      const existing = { message: raw.listeners("message"), close: raw.listeners("close"), error: raw.listeners("error") };
+      queueMicrotask(() => {
+        for (const event of ["message", "close", "error"] as const) {
+          for (const listener of raw.listeners(event)) {
+            if (!existing[event].includes(listener)) raw.off(event, listener as () => void);
+          }
+        }
+        connect(accepted, raw, tcp);
+      });
     },
   }, { protocol: accepted.protocol }).catch(() => undefined);
   if (response === undefined) return new Response("Bad WebSocket handshake", { status: 400 });

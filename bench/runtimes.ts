@@ -22,10 +22,10 @@ function bin(name: string): string {
 export function commandFor(runtime: Runtime, file: string): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return [bin("deno"), ["run", "-A", file]];
+      return [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", file]];
     case "bun":
       return [bin("bun"), [file]];
     case "node":
-      return [process.execPath, ["--import", "tsx", file]];
+      return [process.execPath, ["--expose-gc", "--import", "tsx", file]];
   }
 }

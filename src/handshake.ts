@@ -1,6 +1,6 @@
 import type { ContainerState, EndpointRegistration } from "./container.ts";
-import { WsSession } from "./session.ts";
-import type { SessionScope } from "./session.ts";
+import { copyRequest, isThenable, WsSession } from "./session.ts";
+import type { RequestCopy, SessionScope } from "./session.ts";
 import type { SocketLike } from "./socket.ts";
 
 /** A handshake the endpoint accepted: what the adapter needs to finish the upgrade. */
@@ -20,7 +20,12 @@ export class AcceptedUpgrade {
     readonly headers: Headers,
     /** Where the session is tracked for shutdown. */
     readonly scope: SessionScope | null,
-  ) {}
+  ) {
+    this.#requestCopy = copyRequest(request);
+  }
+
+  /** What the session keeps of the request, taken now: runtimes consume the request on upgrade. */
+  readonly #requestCopy: RequestCopy;
 
   /** The largest message this endpoint accepts, for setting a runtime's own frame limit above it. */
   get maxMessageBytes(): number {
@@ -31,8 +36,7 @@ export class AcceptedUpgrade {
   connect(socket: SocketLike, drainEvents: boolean): WsSession {
     return new WsSession({
       registration: this.registration,
-      request: this.request,
-      requestURI: this.url,
+      request: this.#requestCopy,
       pathParameters: this.pathParameters,
       negotiatedSubprotocol: this.protocol,
       socket,
@@ -62,11 +66,11 @@ const text = (body: string, status: number, headers?: Record<string, string>): R
  * endpoint serves the path, a `Response` to send when the upgrade is refused,
  * or the accepted upgrade. Never calls `onOpen`.
  */
-export async function acceptUpgrade(
+export function acceptUpgrade(
   container: ContainerState,
   request: Request,
   options: AcceptOptions = {},
-): Promise<AcceptedUpgrade | Response | null> {
+): HandshakeOutcome | Promise<HandshakeOutcome> {
   const url = new URL(request.url);
   let registration = options.registration;
   let pathParameters = options.pathParameters ?? {};
@@ -103,16 +107,34 @@ export async function acceptUpgrade(
     } else {
       protocol = requested.find((offered) => config.subprotocols.includes(offered)) ?? "";
     }
-    const headers = new Headers();
-    if (configurator.modifyHandshake !== undefined) {
-      const rejection = await configurator.modifyHandshake(config, request, { headers });
-      if (rejection instanceof Response) return rejection;
+    if (configurator.modifyHandshake === undefined) {
+      return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, NO_HEADERS, scope);
     }
-    return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, headers, scope);
+    const headers = new Headers();
+    const accept = (rejection: void | Response): HandshakeOutcome =>
+      rejection instanceof Response
+        ? rejection
+        : new AcceptedUpgrade(registration!, request, url, pathParameters, protocol, headers, scope);
+    const modified = configurator.modifyHandshake(config, request, { headers });
+    if (isThenable(modified)) {
+      const hookFailed = (error: unknown): HandshakeOutcome => handshakeHookFailed(container, config.path, error);
+      return Promise.resolve(modified).then(accept, hookFailed);
+    }
+    return accept(modified);
   } catch (error) {
-    container.options.logger.error(`plinth: the handshake hook of ${config.path} failed`, error);
-    return text("Internal Server Error", 500);
+    return handshakeHookFailed(container, config.path, error);
   }
+}
+
+/** What a handshake comes to: no endpoint (`null`), a refusal, or the accepted upgrade. */
+export type HandshakeOutcome = AcceptedUpgrade | Response | null;
+
+/** Shared by every upgrade without `modifyHandshake`: read, never written. */
+const NO_HEADERS = new Headers();
+
+function handshakeHookFailed(container: ContainerState, path: string, error: unknown): Response {
+  container.options.logger.error(`plinth: the handshake hook of ${path} failed`, error);
+  return text("Internal Server Error", 500);
 }
 
 /** Whether `request` asks for a WebSocket upgrade (`GET` with `Upgrade: websocket`). */

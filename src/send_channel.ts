@@ -1,5 +1,5 @@
 import { CLOSE_SEND_TIMEOUT, WsSession } from "./session.ts";
-import type { DrainWaiter } from "./session.ts";
+import type { DrainWaiter, EndListener } from "./session.ts";
 import { WebSocketSendAsync, wsSendAsync } from "./send_async.ts";
 import type { EndpointMap, Outgoing, Payload, Respond, SendResult, Session } from "./types.ts";
 import { checkPositiveInteger, describe } from "./validate.ts";
@@ -60,11 +60,12 @@ interface WaitingPut {
   readonly resolve: (accepted: boolean) => void;
 }
 
-class WsSendChannel implements SendChannel, DrainWaiter {
+class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   readonly #session: WsSession;
   readonly #capacity: number;
-  #buffer: Outgoing[] = [];
-  #waitingPuts: WaitingPut[] = [];
+  // Both queues are made on first use: an idle channel holds no arrays.
+  #buffer: Outgoing[] | null = null;
+  #waitingPuts: WaitingPut[] | null = null;
   #closed = false;
   #ended = false;
   #pumping = false;
@@ -73,13 +74,16 @@ class WsSendChannel implements SendChannel, DrainWaiter {
   #inflightRespond: Respond | null | undefined = undefined;
   #sendTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #writable: WritableStream<Outgoing> | undefined = undefined;
-  readonly #asyncSentBound = (result: SendResult): void => this.#asyncSent(result);
-  readonly #sendTimedOutBound = (): void => this.#session.closeWith(CLOSE_SEND_TIMEOUT);
+  #asyncSentBound: ((result: SendResult) => void) | undefined = undefined;
 
   constructor(session: WsSession, capacity: number) {
     this.#session = session;
     this.#capacity = capacity;
-    session.onEnd(() => this.#end());
+    session.onEnd(this);
+  }
+
+  onSessionEnd(): void {
+    this.#end();
   }
 
   get closed(): boolean {
@@ -96,23 +100,23 @@ class WsSendChannel implements SendChannel, DrainWaiter {
       this.#session.transmit(value);
       return TRUE;
     }
-    if (this.#buffer.length < this.#capacity && this.#waitingPuts.length === 0) {
-      this.#buffer.push(value);
+    if (this.#buffered() < this.#capacity && this.#waitingPuts === null) {
+      (this.#buffer ??= []).push(value);
       this.#pump();
       return TRUE;
     }
     return new Promise((resolve) => {
-      this.#waitingPuts.push({ value, resolve });
+      (this.#waitingPuts ??= []).push({ value, resolve });
     });
   }
 
   offer(value: Outgoing): boolean {
-    if (this.#closed || this.#buffer.length >= this.#capacity || this.#waitingPuts.length > 0) return false;
+    if (this.#closed || this.#buffered() >= this.#capacity || this.#waitingPuts !== null) return false;
     if (this.#idle() && typeof value === "string") {
       this.#session.transmit(value);
       return true;
     }
-    this.#buffer.push(value);
+    (this.#buffer ??= []).push(value);
     this.#pump();
     return true;
   }
@@ -143,7 +147,7 @@ class WsSendChannel implements SendChannel, DrainWaiter {
 
   /** Whether a message put now could go straight to the socket: nothing queued, in flight or waiting. */
   #idle(): boolean {
-    return this.#buffer.length === 0 && !this.#pumping && !this.#waitingDrain && !this.#inflight &&
+    return this.#buffer === null && !this.#pumping && !this.#waitingDrain && !this.#inflight &&
       this.#session.sendable && !this.#session.congested;
   }
 
@@ -152,7 +156,8 @@ class WsSendChannel implements SendChannel, DrainWaiter {
     this.#pumping = true;
     const session = this.#session;
     try {
-      while (this.#buffer.length > 0) {
+      let buffer: Outgoing[] | null;
+      while ((buffer = this.#buffer) !== null) {
         if (!session.sendable) {
           this.#end();
           return;
@@ -160,11 +165,12 @@ class WsSendChannel implements SendChannel, DrainWaiter {
         if (session.congested) {
           this.#waitingDrain = true;
           const timeout = session.sendTimeoutMs;
-          if (timeout > 0) this.#sendTimer = setTimeout(this.#sendTimedOutBound, timeout);
+          if (timeout > 0) this.#sendTimer = setTimeout(() => session.closeWith(CLOSE_SEND_TIMEOUT), timeout);
           session.waitForDrain(this);
           return;
         }
-        const item = this.#buffer.shift()!;
+        const item = buffer.shift()!;
+        if (buffer.length === 0) this.#buffer = null;
         this.#admitWaitingPut();
         let payload: Payload;
         let respond: Respond | null | undefined;
@@ -180,11 +186,11 @@ class WsSendChannel implements SendChannel, DrainWaiter {
         } else {
           this.#inflight = true;
           this.#inflightRespond = respond;
-          this.#sendOther(payload).then(this.#asyncSentBound);
+          this.#sendOther(payload).then(this.#asyncSentBound ??= (result) => this.#asyncSent(result));
           return;
         }
       }
-      if (this.#closed && !this.#ended && this.#waitingPuts.length === 0) session.close();
+      if (this.#closed && !this.#ended && this.#waitingPuts === null) session.close();
     } finally {
       this.#pumping = false;
     }
@@ -217,11 +223,17 @@ class WsSendChannel implements SendChannel, DrainWaiter {
     this.#pump();
   }
 
+  #buffered(): number {
+    return this.#buffer === null ? 0 : this.#buffer.length;
+  }
+
   #admitWaitingPut(): void {
-    if (this.#waitingPuts.length === 0) return;
-    const waiting = this.#waitingPuts.shift();
+    const puts = this.#waitingPuts;
+    if (puts === null) return;
+    const waiting = puts.shift();
+    if (puts.length === 0) this.#waitingPuts = null;
     if (waiting === undefined) return;
-    this.#buffer.push(waiting.value);
+    (this.#buffer ??= []).push(waiting.value);
     waiting.resolve(true);
   }
 
@@ -241,11 +253,11 @@ class WsSendChannel implements SendChannel, DrainWaiter {
     this.#closed = true;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
     this.#sendTimer = undefined;
-    const buffered = this.#buffer;
-    this.#buffer = [];
+    const buffered = this.#buffer ?? [];
+    this.#buffer = null;
     for (const item of buffered) this.#reportClosed(item);
-    const waiting = this.#waitingPuts;
-    this.#waitingPuts = [];
+    const waiting = this.#waitingPuts ?? [];
+    this.#waitingPuts = null;
     for (const put of waiting) {
       this.#reportClosed(put.value);
       put.resolve(false);

@@ -1,7 +1,8 @@
 import { stateOf } from "./container.ts";
 import type { ServerContainer } from "./container.ts";
 import { acceptUpgrade } from "./handshake.ts";
-import type { AcceptedUpgrade } from "./handshake.ts";
+import type { AcceptedUpgrade, HandshakeOutcome } from "./handshake.ts";
+import { isThenable } from "./session.ts";
 import { ServerScope } from "./server_scope.ts";
 import type { ShutdownOptions } from "./server_scope.ts";
 import { assertFunction, checkNonNegativeInteger, describe } from "./validate.ts";
@@ -109,17 +110,29 @@ export async function answerWithFallback(
  * The request path every adapter shares: handshake rules, then either the
  * adapter's runtime upgrade (`upgrade`), the refusal, or the fallback.
  */
-export async function routeRequest(
+export function routeRequest(
   container: ServerContainer,
   request: Request,
   scope: ServerScope | null,
   fallback: Fallback | undefined,
   upgrade: (accepted: AcceptedUpgrade) => Response | undefined | Promise<Response | undefined>,
-): Promise<Response | undefined> {
-  const accepted = await acceptUpgrade(stateOf(container), request, { scope });
-  if (accepted === null) return answerWithFallback(container, fallback, request);
-  if (accepted instanceof Response) return accepted;
-  return upgrade(accepted);
+): Response | undefined | Promise<Response | undefined> {
+  const outcome = acceptUpgrade(stateOf(container), request, { scope });
+  // Synchronous unless a handshake hook is async: no promise per handshake on the common path.
+  if (isThenable(outcome)) return outcome.then((settled) => finishRoute(container, request, fallback, upgrade, settled));
+  return finishRoute(container, request, fallback, upgrade, outcome);
+}
+
+function finishRoute(
+  container: ServerContainer,
+  request: Request,
+  fallback: Fallback | undefined,
+  upgrade: (accepted: AcceptedUpgrade) => Response | undefined | Promise<Response | undefined>,
+  outcome: HandshakeOutcome,
+): Response | undefined | Promise<Response | undefined> {
+  if (outcome === null) return answerWithFallback(container, fallback, request);
+  if (outcome instanceof Response) return outcome;
+  return upgrade(outcome);
 }
 
 /** Runs `shutdown` once when `signal` aborts. */

@@ -40,6 +40,12 @@ export interface DrainWaiter {
   onDrain(): void;
 }
 
+/** Something told once when a session stops being sendable (a send channel). */
+export interface EndListener {
+  /** The session started closing or closed. */
+  onSessionEnd(): void;
+}
+
 /** Where a session's lifecycle is tracked beyond its endpoint (a served server, for shutdown). */
 export interface SessionScope {
   /** The session opened. */
@@ -54,8 +60,8 @@ const SESSION_ID_PREFIX = Math.floor(Math.random() * 0x1000000).toString(36);
 /** What an adapter supplies to make a session. */
 export interface SessionInit {
   readonly registration: EndpointRegistration;
-  readonly request: Request;
-  readonly requestURI: URL;
+  /** The upgrade request, copied before the runtime consumes it (see {@linkcode copyRequest}). */
+  readonly request: RequestCopy;
   readonly pathParameters: Record<string, string>;
   readonly negotiatedSubprotocol: string;
   readonly socket: SocketLike;
@@ -69,14 +75,8 @@ export interface SessionInit {
  * adapter drives (`opened`, `receiveText`, `receiveBinary`, `receiveClose`, `drained`).
  */
 export class WsSession implements Session, TopicSubscriber {
-  readonly id: string;
-  readonly request: Request;
-  readonly requestURI: URL;
   readonly pathParameters: Readonly<Record<string, string>>;
   readonly negotiatedSubprotocol: string;
-  readonly userProperties: Map<string, unknown>;
-  readonly asyncRemote: RemoteEndpoint;
-  readonly closed: Promise<CloseReason>;
 
   #state = CONNECTING;
   readonly #registration: EndpointRegistration;
@@ -92,16 +92,28 @@ export class WsSession implements Session, TopicSubscriber {
   #opening = false;
   #closeSent: CloseReason | null = null;
   #closeReceived: CloseReason | null = null;
-  #resolveClosed!: (reason: CloseReason) => void;
+  // Per-connection state that most sessions never touch is made on first use, so an idle
+  // connection costs little: the upgrade request as a compact copy, the URL, the properties,
+  // the remote, the closed promise and the bound callbacks.
+  readonly #requestCopy: RequestCopy;
+  #request: Request | undefined = undefined;
+  #requestURI: URL | undefined = undefined;
+  #userProperties: Map<string, unknown> | undefined = undefined;
+  #asyncRemote: RemoteEndpoint | undefined = undefined;
+  #closed: Promise<CloseReason> | undefined = undefined;
+  #resolveClosed: ((reason: CloseReason) => void) | undefined = undefined;
+  #finalReason: CloseReason | undefined = undefined;
   #idleTimeoutMs: number;
   #lastActivity = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #maxText: number;
   #maxBinary: number;
-  #drainWaiters: DrainWaiter[] = [];
+  #drainWaiters: DrainWaiter[] | null = null;
   #drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #endListeners: (() => void)[] = [];
+  #endListeners: EndListener[] | null = null;
+  readonly #number: number;
+  #id: string | undefined = undefined;
   #topics: Set<string> | null = null;
   /** Sends that wait behind a Blob being read, to keep send order. */
   #sendTail: Promise<unknown> | null = null;
@@ -110,16 +122,14 @@ export class WsSession implements Session, TopicSubscriber {
   /** The runtime's own topics for this socket, when it has them. */
   readonly nativeTopics: NativeTopics | null;
 
-  readonly #failBound = (error: unknown): void => this.#fail(error);
-  readonly #idleCheckBound = (): void => this.#idleCheck();
-  readonly #pollDrainBound = (): void => this.#pollDrain();
-  readonly #terminateBound = (): void => this.terminate();
+  #failBound: ((error: unknown) => void) | undefined = undefined;
+  #idleCheckBound: (() => void) | undefined = undefined;
+  #pollDrainBound: (() => void) | undefined = undefined;
 
   constructor(init: SessionInit) {
-    this.id = `${SESSION_ID_PREFIX}-${(nextSessionNumber++).toString(36)}`;
-    this.request = init.request;
-    this.requestURI = init.requestURI;
-    this.pathParameters = Object.freeze(init.pathParameters);
+    this.#number = nextSessionNumber++;
+    this.#requestCopy = init.request;
+    this.pathParameters = freezeParameters(init.pathParameters);
     this.negotiatedSubprotocol = init.negotiatedSubprotocol;
     this.#registration = init.registration;
     this.#endpoint = init.registration.endpoint;
@@ -128,14 +138,58 @@ export class WsSession implements Session, TopicSubscriber {
     this.nativeTopics = init.socket.nativeTopics ?? null;
     this.#drainEvents = init.drainEvents;
     this.#scope = init.scope;
-    this.userProperties = new Map(init.registration.config.userProperties);
     this.#idleTimeoutMs = init.registration.idleTimeoutMs;
     this.#maxText = init.registration.maxText;
     this.#maxBinary = init.registration.maxBinary;
-    this.asyncRemote = new Remote(this);
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+  }
+
+  /** Unique among this process's sessions; never empty. */
+  get id(): string {
+    return this.#id ??= `${SESSION_ID_PREFIX}-${this.#number.toString(36)}`;
+  }
+
+  /** The upgrade request (rebuilt from a compact copy on first access). */
+  get request(): Request {
+    return this.#request ??= rebuildRequest(this.#requestCopy);
+  }
+
+  /** The upgrade request's URL. */
+  get requestURI(): URL {
+    return this.#requestURI ??= new URL(this.#requestCopy.url);
+  }
+
+  /** Per-session properties, first copied from the endpoint config's. */
+  get userProperties(): Map<string, unknown> {
+    return this.#userProperties ??= new Map(this.#registration.config.userProperties);
+  }
+
+  /** The sending side of this session. */
+  get asyncRemote(): RemoteEndpoint {
+    return this.#asyncRemote ??= new Remote(this);
+  }
+
+  /** Settles with the close reason once the session has closed and `onClose` has run. */
+  get closed(): Promise<CloseReason> {
+    if (this.#closed === undefined) {
+      const settled = this.#finalReason;
+      this.#closed = settled !== undefined
+        ? Promise.resolve(settled)
+        : new Promise((resolve) => (this.#resolveClosed = resolve));
+    }
+    return this.#closed;
+  }
+
+  #settleClosed(reason: CloseReason): void {
+    this.#finalReason = reason;
+    this.#resolveClosed?.(reason);
+  }
+
+  #failCallback(): (error: unknown) => void {
+    return this.#failBound ??= (error) => this.#fail(error);
+  }
+
+  #armIdleTimer(delay: number): void {
+    this.#idleTimer = setTimeout(this.#idleCheckBound ??= () => this.#idleCheck(), delay);
   }
 
   // ---- public Session surface -------------------------------------------------------------
@@ -160,7 +214,7 @@ export class WsSession implements Session, TopicSubscriber {
     this.#idleTimer = undefined;
     if (ms > 0 && this.isOpen) {
       this.#lastActivity = Date.now();
-      this.#idleTimer = setTimeout(this.#idleCheckBound, ms);
+      this.#armIdleTimer(ms);
     }
   }
 
@@ -222,7 +276,7 @@ export class WsSession implements Session, TopicSubscriber {
       this.#state = CLOSED;
       this.#closeSent = CLOSE_ENDPOINT_FULL;
       this.#socket.close(CLOSE_ENDPOINT_FULL.code, CLOSE_ENDPOINT_FULL.reasonPhrase);
-      this.#resolveClosed(CLOSE_ENDPOINT_FULL);
+      this.#settleClosed(CLOSE_ENDPOINT_FULL);
       return;
     }
     this.#state = OPENING;
@@ -231,7 +285,7 @@ export class WsSession implements Session, TopicSubscriber {
     this.#scope?.add(this);
     if (this.#idleTimeoutMs > 0) {
       this.#lastActivity = Date.now();
-      this.#idleTimer = setTimeout(this.#idleCheckBound, this.#idleTimeoutMs);
+      this.#armIdleTimer(this.#idleTimeoutMs);
     }
     const onOpen = this.#endpoint.onOpen;
     if (onOpen === undefined) {
@@ -298,7 +352,7 @@ export class WsSession implements Session, TopicSubscriber {
     this.#closeReceived = reportedCloseReason(code, reason);
     if (this.#state === CONNECTING) {
       this.#state = CLOSED;
-      this.#resolveClosed(this.#closeReceived);
+      this.#settleClosed(this.#closeReceived);
       return;
     }
     this.#leaveOpen();
@@ -308,10 +362,10 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** The runtime's send buffer drained. */
   drained(): void {
-    if (this.#drainWaiters.length === 0) return;
-    if (this.congested && this.#state < CLOSING) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === null) return;
+    if (this.congested && this.#state < CLOSING) return;
+    this.#drainWaiters = null;
     for (const waiter of waiters) waiter.onDrain();
   }
 
@@ -392,19 +446,19 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Calls `waiter.onDrain()` once the buffer is under the high-water mark or the session ended. */
   waitForDrain(waiter: DrainWaiter): void {
-    this.#drainWaiters.push(waiter);
+    (this.#drainWaiters ??= []).push(waiter);
     if (!this.#drainEvents && this.#drainPoll === undefined) {
-      this.#drainPoll = setTimeout(this.#pollDrainBound, DRAIN_POLL_MS);
+      this.#drainPoll = setTimeout(this.#pollDrainBound ??= () => this.#pollDrain(), DRAIN_POLL_MS);
     }
   }
 
-  /** Runs `listener` once when the session stops being sendable. */
-  onEnd(listener: () => void): void {
+  /** Tells `listener` once when the session stops being sendable. */
+  onEnd(listener: EndListener): void {
     if (this.#state >= CLOSING) {
-      listener();
+      listener.onSessionEnd();
       return;
     }
-    this.#endListeners.push(listener);
+    (this.#endListeners ??= []).push(listener);
   }
 
   /** Reports an error to the container's logger. */
@@ -440,7 +494,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (onText === undefined) return;
     try {
       const result = onText(this.#sessionObject, text);
-      if (result !== undefined && isThenable(result)) result.then(undefined, this.#failBound);
+      if (result !== undefined && isThenable(result)) result.then(undefined, this.#failCallback());
     } catch (error) {
       this.#fail(error);
     }
@@ -451,7 +505,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (onBinary === undefined) return;
     try {
       const result = onBinary(this.#sessionObject, data);
-      if (result !== undefined && isThenable(result)) result.then(undefined, this.#failBound);
+      if (result !== undefined && isThenable(result)) result.then(undefined, this.#failCallback());
     } catch (error) {
       this.#fail(error);
     }
@@ -515,7 +569,7 @@ export class WsSession implements Session, TopicSubscriber {
     this.#closeSent = reason;
     this.#leaveOpen();
     // A peer that never answers (it stopped reading) must not hold the session open.
-    this.#closeTimer = setTimeout(this.#terminateBound, CLOSE_HANDSHAKE_TIMEOUT_MS);
+    this.#closeTimer = setTimeout(() => this.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS);
     try {
       this.#socket.close(reason.code, reason.reasonPhrase);
     } catch (error) {
@@ -537,8 +591,8 @@ export class WsSession implements Session, TopicSubscriber {
       this.#topics = null;
     }
     const listeners = this.#endListeners;
-    this.#endListeners = [];
-    for (const listener of listeners) listener();
+    this.#endListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener.onSessionEnd();
     this.drained();
   }
 
@@ -552,13 +606,13 @@ export class WsSession implements Session, TopicSubscriber {
     const reason = this.#closeSent ?? this.#closeReceived ?? CLOSE_ABNORMAL;
     const onClose = this.#endpoint.onClose;
     if (onClose === undefined) {
-      this.#resolveClosed(reason);
+      this.#settleClosed(reason);
       return;
     }
-    const done = (): void => this.#resolveClosed(reason);
+    const done = (): void => this.#settleClosed(reason);
     const failed = (error: unknown): void => {
       this.#logger.error(`plinth: onClose of session ${this.id} failed`, error);
-      this.#resolveClosed(reason);
+      this.#settleClosed(reason);
     };
     try {
       const result = onClose(this.#sessionObject, this, reason);
@@ -576,20 +630,49 @@ export class WsSession implements Session, TopicSubscriber {
     if (idle >= this.#idleTimeoutMs) {
       this.#initiateClose(CLOSE_IDLE_TIMEOUT);
     } else {
-      this.#idleTimer = setTimeout(this.#idleCheckBound, this.#idleTimeoutMs - idle);
+      this.#armIdleTimer(this.#idleTimeoutMs - idle);
     }
   }
 
   #pollDrain(): void {
     this.#drainPoll = undefined;
     this.drained();
-    if (this.#drainWaiters.length > 0 && this.#state !== CLOSED) {
-      this.#drainPoll = setTimeout(this.#pollDrainBound, DRAIN_POLL_MS);
+    if (this.#drainWaiters !== null && this.#state !== CLOSED) {
+      this.#drainPoll = setTimeout(this.#pollDrainBound ??= () => this.#pollDrain(), DRAIN_POLL_MS);
     }
   }
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
+const NO_PARAMETERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function freezeParameters(parameters: Record<string, string>): Readonly<Record<string, string>> {
+  for (const _ in parameters) return Object.freeze(parameters);
+  return NO_PARAMETERS;
+}
+
+/** What a session keeps of its upgrade request: method, URL and the headers as one block of `name: value` lines. */
+export interface RequestCopy {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: string;
+}
+
+/** Copies what a session keeps of `request`; call it before the runtime upgrades (Deno then closes the request). */
+export function copyRequest(request: Request): RequestCopy {
+  const lines: string[] = [];
+  request.headers.forEach((value, name) => void lines.push(`${name}: ${value}\n`));
+  return { method: request.method, url: request.url, headers: lines.join("") };
+}
+
+function rebuildRequest(copy: RequestCopy): Request {
+  const headers = new Headers();
+  for (const line of copy.headers.split("\n")) {
+    const colon = line.indexOf(": ");
+    if (colon > 0) headers.append(line.slice(0, colon), line.slice(colon + 2));
+  }
+  return new Request(copy.url, { method: copy.method, headers });
+}
 
 /** The sending side of a session. */
 class Remote implements RemoteEndpoint {

@@ -15,8 +15,20 @@ export interface ServerStats {
 /** The path every bench server answers with {@link statsBody}. */
 export const STATS_PATH = "/stats";
 
-/** Reads this process's CPU time (all threads) and RSS. */
+/**
+ * Runs a full garbage collection where the runtime offers one (Bun always; Node and Deno when
+ * the runner starts them with `--expose-gc`), so RSS counts what connections keep, not garbage
+ * that has not been collected yet. Every row gets the same treatment.
+ */
+function collectGarbage(): void {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun !== undefined) bun.gc(true);
+  else (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Reads this process's CPU time (all threads) and RSS, after a full garbage collection. */
 export function readStats(): ServerStats {
+  collectGarbage();
   const cpu = process.cpuUsage();
   return { cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rss: process.memoryUsage().rss };
 }
