@@ -56,16 +56,40 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
     socket.onerror = () => {};
     return response;
   }
-  socket.onopen = () => session.opened();
-  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-    const data = event.data;
-    if (typeof data === "string") session.receiveText(data);
-    else session.receiveBinary(new Uint8Array(data));
-  };
-  socket.onclose = (event: CloseEvent) => session.receiveClose(event.code, event.reason);
-  socket.onerror = () => {}; // a close event follows; its code tells what happened
+  // One listener object for the socket's events: no closure per connection, no handler wrapper
+  // per message. Error events are not listened to: a close event follows, and its code tells.
+  const events = new SessionEvents(session);
+  socket.addEventListener("open", events);
+  socket.addEventListener("message", events);
+  socket.addEventListener("close", events);
   accepted.headers.forEach((value, key) => response.headers.set(key, value));
   return response;
+}
+
+/** Feeds a Deno socket's events to its session. */
+class SessionEvents {
+  readonly #session: WsSession;
+  constructor(session: WsSession) {
+    this.#session = session;
+  }
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case "message": {
+        const data = (event as MessageEvent<string | ArrayBuffer>).data;
+        if (typeof data === "string") this.#session.receiveText(data);
+        else this.#session.receiveBinary(new Uint8Array(data));
+        break;
+      }
+      case "open":
+        this.#session.opened();
+        break;
+      case "close": {
+        const close = event as CloseEvent;
+        this.#session.receiveClose(close.code, close.reason);
+        break;
+      }
+    }
+  }
 }
 
 /**
