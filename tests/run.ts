@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
-type Runtime = "checks" | "deno" | "bun" | "node" | "browser";
+type Runtime = "checks" | "deno" | "bun" | "node" | "browser" | "cross-runtime";
 
 interface Step {
   readonly name: string;
@@ -109,6 +109,11 @@ const steps: Step[] = [
     needs: ["tests/e2e/chat_e2e.ts"],
   },
   {
+    name: "same transcript on all six adapters",
+    runtime: "cross-runtime",
+    command: runnerFor("node", testFiles("tests/compare")),
+  },
+  {
     name: "bench smoke (every bench server starts and answers)",
     runtime: "checks",
     command: [bin("tsx"), "bench/run.ts", "--smoke"],
@@ -117,6 +122,14 @@ const steps: Step[] = [
   { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
   { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },
   { name: "faults node", runtime: "node", command: runnerFor("node", testFiles("tests/faults")) },
+  // The reliability suite, short sizes (`npm run test:faults` runs it full, on every adapter row).
+  ...(["deno", "bun", "node"] as const).map((runtime): Step => ({
+    name: `reliability ${runtime}`,
+    runtime,
+    command: runnerFor(runtime, testFiles("tests/reliability")),
+    env: { PLINTH_ADAPTER: runtime },
+    timeoutMs: 240_000,
+  })),
 ];
 
 /** Reads the pass/fail counts a test runner printed. */
@@ -140,6 +153,7 @@ function countTests(runtime: Runtime, output: string, exitCode: number): Outcome
     const fail = /^\s*(\d+) fail$/m.exec(plain);
     if (pass) return { passed: Number(pass[1]), failed: Number(fail?.[1] ?? 0) || (exitCode === 0 ? 0 : 1) };
   } else {
+    // node and cross-runtime: node's test runner, TAP reporter
     const pass = /^# pass (\d+)$/m.exec(plain);
     const fail = /^# fail (\d+)$/m.exec(plain);
     if (pass) return { passed: Number(pass[1]), failed: Number(fail?.[1] ?? 0) || (exitCode === 0 ? 0 : 1) };
