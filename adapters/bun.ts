@@ -38,6 +38,7 @@ import {
   shutdownOnAbort,
 } from "../src/serve.ts";
 import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "../src/server_scope.ts";
 import type { WsSession } from "../src/session.ts";
 import type { Session } from "../src/types.ts";
 import { describe } from "../src/validate.ts";
@@ -242,8 +243,16 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
   let stopping: Promise<void> | undefined;
   const shutdown = (opts?: Parameters<PlinthServer["shutdown"]>[0]): Promise<void> =>
     stopping ??= (async () => {
+      const started = Date.now();
       await scope.closeAll(opts);
-      await server.stop(true);
+      // Bun runs close handlers as soon as close() is called, while the close frames may still be
+      // queued behind data: stop listening now, let the connections drain, and drop whatever is
+      // still connected once the rest of the timeout has passed. The timer does not keep the
+      // process alive by itself; a connection still draining does, until then.
+      const left = Math.max(0, (opts?.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) - (Date.now() - started));
+      void server.stop(false);
+      const force = setTimeout(() => void server.stop(true), left);
+      (force as { unref?: () => void }).unref?.();
       stateOf(container).topics.nativePublishers.delete(server);
     })();
   shutdownOnAbort(settled.signal, () => shutdown());

@@ -34,7 +34,6 @@ import type { IncomingMessage } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
-import { Hono } from "hono";
 import type { Context } from "hono";
 import { defineWebSocketHelper } from "hono/ws";
 import type { WSEvents } from "hono/ws";
@@ -324,12 +323,42 @@ export function withIntactRefusals<E extends NodeBindings>(
 }
 
 /**
+ * What {@linkcode answerOtherUpgrades} needs of a server: its `upgrade` event
+ * (node-server's `serve` returns a Node `http.Server`, which has it).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import type { UpgradeEmitter } from "@plinth/websocket/node";
+ * const server: UpgradeEmitter = createServer();
+ * ```
+ */
+export interface UpgradeEmitter {
+  /** Listens to requests that carry an `Upgrade` header. */
+  on(event: "upgrade", listener: (request: IncomingMessage, socket: Socket, head: Buffer) => void): unknown;
+}
+
+/**
  * Answers, through `fetch`, the upgrade requests node-server leaves alone
  * (an `Upgrade` header other than exactly `websocket`, such as `h2c` or
  * `websocket, foo`): Node hands every request with an `Upgrade` header to
- * the upgrade listeners, so without this they would hang unanswered.
+ * the upgrade listeners, so without this they hang unanswered and keep
+ * `server.close()` from finishing. `serve` does this itself; call it on a
+ * node-server you own.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "@hono/node-server";
+ * import { answerOtherUpgrades, createWebSocketServer, withIntactRefusals } from "@plinth/websocket/node";
+ *
+ * const app = new Hono();
+ * const fetch = withIntactRefusals(app.fetch);
+ * const server = serve({ port: 8080, fetch, websocket: { server: createWebSocketServer() } });
+ * answerOtherUpgrades(server, fetch);
+ * ```
  */
-function answerOtherUpgrades(server: ServerType, fetch: NodeFetch): void {
+export function answerOtherUpgrades(server: UpgradeEmitter, fetch: NodeFetch): void {
   server.on("upgrade", (request: IncomingMessage, socket: Socket) => {
     if (request.headers.upgrade?.toLowerCase() === "websocket") return; // node-server's
     socket.on("error", () => {});
@@ -417,11 +446,26 @@ function handlerWithScope(
   fallback: Fallback | undefined,
   scope: ServerScope | null,
 ): NodeFetch {
-  const app = new Hono();
-  app.all("*", async (c) =>
-    (await routeRequest(container, c.req.raw, scope, fallback, (accepted) => upgradeAccepted(c, accepted))) ??
+  return withIntactRefusals(async (request: Request, env: NodeBindings) =>
+    (await routeRequest(container, request, scope, fallback, (accepted) =>
+      upgradeAccepted(upgradeContext(request, env), accepted))) ??
       new Response("Upgrade failed", { status: 500 }));
-  return withIntactRefusals((request: Request, env: NodeBindings) => app.fetch(request, env));
+}
+
+/**
+ * The part of a Hono `Context` that node-server's `upgradeWebSocket` reads
+ * (`c.req.header`, `c.req.url`, `c.env`): routing already happened in the
+ * core, so no Hono app or full context is built per handshake.
+ */
+function upgradeContext(request: Request, env: NodeBindings): HonoContext {
+  const req = {
+    raw: request,
+    url: request.url,
+    routePath: "*",
+    param: () => undefined,
+    header: (name: string): string | undefined => request.headers.get(name) ?? undefined,
+  };
+  return { req, env };
 }
 
 /**

@@ -33,11 +33,8 @@ import { SessionLedger } from "./session_ledger.ts";
 
 const SEED = envNumber("HOSTILE_SEED", 0x5eed);
 const COUNT = envNumber("HOSTILE_CASES", pick(300, 10_000));
-/**
- * Case variants with a known adapter issue (a `todo` test in other_upgrades.test.ts):
- * counted apart, not as plinth faults.
- */
-const KNOWN_ISSUES: Record<string, readonly string[]> = { "hono-node": ["handshake_missing_upgrade:upgrade_h2c"] };
+/** Case variants with a known adapter issue: counted apart, not as plinth faults. None are open. */
+const KNOWN_ISSUES: Record<string, readonly string[]> = {};
 const known = (family: string, variant: string): boolean => KNOWN_ISSUES[ADAPTER]?.includes(`${family}:${variant}`) ?? false;
 
 /** Close codes a session may report: RFC 6455's, plus the ones plinth closes with. */

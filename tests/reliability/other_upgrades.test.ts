@@ -11,15 +11,11 @@ import { addEndpoint, createContainer } from "../../mod.ts";
 import { serveWith } from "../support/serve_adapter.ts";
 import { rawRequest } from "../support/raw_http.ts";
 import { ADAPTER } from "../support/runtime.ts";
-import { RUN_TODO } from "./scale.ts";
 
 test(
   `an Upgrade: h2c request is answered and shutdown() still completes [${ADAPTER}]`,
   {
     timeout: 30_000,
-    todo: ADAPTER === "hono-node" && !RUN_TODO
-      ? "Hono on Node: node-server leaves upgrades other than `websocket` unanswered, and the socket, never read again, keeps server.close() from finishing; only the node adapter's serve() answers them (answerOtherUpgrades is not exported for Hono users)"
-      : undefined,
   },
   async () => {
     const container = createContainer();

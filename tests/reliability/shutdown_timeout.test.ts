@@ -16,11 +16,10 @@ import { ADAPTER } from "../support/runtime.ts";
 import { openRawWebSocket } from "../faults/raw_client.ts";
 import { numbered } from "./fill_channel.ts";
 import { settleRejections, watchUnhandledRejections } from "./process_watch.ts";
-import { recordResult, RUN_TODO } from "./scale.ts";
+import { recordResult } from "./scale.ts";
 import { SessionLedger } from "./session_ledger.ts";
 
 const TIMEOUT_MS = 800;
-const ON_BUN = ADAPTER === "bun" || ADAPTER === "hono-bun";
 
 test(`shutdown({ timeoutMs }) answers every in-flight message, terminates laggards, runs every onClose [${ADAPTER}]`, { timeout: 30_000 }, async () => {
   const ledger = new SessionLedger();
@@ -74,7 +73,7 @@ test(`shutdown({ timeoutMs }) answers every in-flight message, terminates laggar
     assert.equal(ledger.opened, 3);
     assert.equal(ledger.closed, 3);
     assert.deepEqual(ledger.closeCodes(), { 1001: 3 }, "onClose reports the server's 1001 for all");
-    assert.ok(goodClose.code === 1001 || ON_BUN, `the reading client saw ${goodClose.code}`);
+    assert.equal(goodClose.code, 1001, "the reading client gets the 1001 close frame");
     assert.equal(channels[0]!.session.openSessions.size, 0);
     assert.ok(took <= TIMEOUT_MS + 1000, `shutdown took ${took} ms with timeoutMs ${TIMEOUT_MS}`);
     assert.deepEqual(ledger.faults(), []);
@@ -91,9 +90,6 @@ test(
   `shutdown(): a client that reads gets the 1001 close frame after the data already sent to it [${ADAPTER}]`,
   {
     timeout: 30_000,
-    todo: ON_BUN && !RUN_TODO
-      ? "Bun: onClose runs as soon as close() is called, and server.stop(true) then drops connections whose close frame is still queued behind data: the client sees 1006"
-      : undefined,
   },
   async () => {
     const container = createContainer();

@@ -37,7 +37,9 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
   const shutdown = (opts?: ShutdownOptions) =>
     stopping ??= (async () => {
       await sockets.shutdown(opts);
-      await server.stop(true);
+      // As adapters/bun.ts: stop listening, let the close frames drain; a connection left over is dropped later.
+      void server.stop(false);
+      setTimeout(() => void server.stop(true), opts?.timeoutMs ?? 5000).unref();
     })();
   shutdownOnAbort(settled.signal, () => shutdown());
   return Promise.resolve({ port, url: serverUrl(settled.hostname, port), shutdown });

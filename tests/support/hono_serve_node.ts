@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { serve as nodeServe } from "@hono/node-server";
 import type { PlinthServer, ServeOptions, ServerContainer } from "../../mod.ts";
 import { mount } from "../../adapters/hono.ts";
-import { createWebSocketServer, upgradeWebSocket, withIntactRefusals } from "../../adapters/node.ts";
+import { answerOtherUpgrades, createWebSocketServer, upgradeWebSocket, withIntactRefusals } from "../../adapters/node.ts";
 import type { NodeBindings } from "../../adapters/node.ts";
 import { serverUrl, settleServeOptions, shutdownOnAbort } from "../../src/serve.ts";
 import type { ShutdownOptions } from "../../src/server_scope.ts";
@@ -43,5 +43,6 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
       resolve({ port: info.port, url: serverUrl(settled.hostname, info.port), shutdown });
     });
     server.once("error", reject);
+    answerOtherUpgrades(server, fetch);
   });
 }
