@@ -201,7 +201,7 @@ export function addEndpoint<S>(container: ServerContainer, path: string, endpoin
   const registration = buildRegistration(state, template, endpoint);
   state.keys.add(template.key);
   if (template.names.length === 0) {
-    state.exact.set(path, registration);
+    state.exact.set(template.requestPath, registration);
   } else {
     state.templates.push(registration);
     state.templates.sort((a, b) => compareTemplateSpecificity(a.template, b.template));

@@ -14,6 +14,17 @@ export interface PathTemplate {
   readonly names: readonly string[];
   /** The path with variables blanked out: two templates with the same key collide. */
   readonly key: string;
+  /** For an exact path: the path as a request's URL spells it (percent-encoded). */
+  readonly requestPath: string;
+}
+
+/**
+ * A literal segment as it appears in a parsed request URL's pathname, so that
+ * `/café` matches a request for `/caf%C3%A9` (an already-encoded segment stays as it is).
+ */
+function asRequestSegment(segment: string): string {
+  if (/^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$/.test(segment)) return segment;
+  return new URL(`http://h/${segment}`).pathname.slice(1);
 }
 
 const VARIABLE = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/;
@@ -31,7 +42,7 @@ export function parsePathTemplate(path: unknown): PathTemplate {
   const names: string[] = [];
   for (const part of parts) {
     if (!part.includes("{") && !part.includes("}")) {
-      segments.push(part);
+      segments.push(asRequestSegment(part));
       continue;
     }
     const match = VARIABLE.exec(part);
@@ -48,7 +59,7 @@ export function parsePathTemplate(path: unknown): PathTemplate {
     segments.push(null);
   }
   const key = "/" + segments.map((s) => (s === null ? "{}" : s)).join("/");
-  return { source: path, segments, names, key };
+  return { source: path, segments, names, key, requestPath: key };
 }
 
 /**

@@ -12,7 +12,7 @@ const registrations = new WeakMap<object, EndpointRegistration>();
 export function standaloneRegistration<S>(endpoint: EndpointMap<S>, path: string): EndpointRegistration {
   let registration = registrations.get(endpoint);
   if (registration === undefined) {
-    const template = { source: path, segments: [], names: [], key: path };
+    const template = { source: path, segments: [], names: [], key: path, requestPath: path };
     registration = buildRegistration(new ContainerState({}), template, endpoint);
     registrations.set(endpoint, registration);
   }
