@@ -1,12 +1,12 @@
 /** Runs one load-client process (`bench/client/main.ts`) for one job and parses its result. */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { BENCH_DIR, commandFor, ROOT_DIR } from "./runtimes.ts";
+import { BENCH_DIR, commandFor, pinnedTo, ROOT_DIR } from "./runtimes.ts";
 import type { ClientJob, ClientRuntime } from "./types.ts";
 
 /** Runs `job` in a fresh client process on `runtime`; rejects on a non-zero exit or timeout. */
 export function runClient<T>(runtime: ClientRuntime, job: ClientJob, timeoutMs: number): Promise<T> {
-  const [command, args] = commandFor(runtime, join(BENCH_DIR, "client", "main.ts"));
+  const [command, args] = pinnedTo(1, commandFor(runtime, join(BENCH_DIR, "client", "main.ts")));
   const child = spawn(command, [...args, JSON.stringify(job)], { cwd: ROOT_DIR, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";

@@ -117,7 +117,9 @@ checks the Deno files too. Then add the row to \`bench/registry.ts\` (the plinth
 
 - **Process layout.** The runner (\`bench/run.ts\`, Node) starts one fresh server process per row per
   round, and for each workload one load-client process (\`bench/client/main.ts\`), the same client
-  for every row. On 2 cores the server gets one core and the client the other. The default client
+  for every row. On 2 cores the server is pinned to CPU 0 and the client to CPU 1 with \`taskset\`
+  (unpinned, the scheduler's placement swung a row's echo figure between about 100k and 150k msg/s
+  from round to round; \`PLINTH_BENCH_NO_PIN=1\` turns pinning off). The default client
   is Bun's built-in \`WebSocket\`: measured here it drives more load than \`ws\` on Node (echo about
   1.5×, connect about 3×, chat about 1.1× against the same server), so the servers rather than the client
   are the limit; \`--client node\` switches. Each line of the progress log shows how many cores the

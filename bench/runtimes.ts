@@ -3,6 +3,7 @@
  * `node_modules/.bin` (no `npx` wrapper process, so the child pid is the runtime itself).
  */
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -28,4 +29,17 @@ export function commandFor(runtime: Runtime, file: string): [string, string[]] {
     case "node":
       return [process.execPath, ["--expose-gc", "--import", "tsx", file]];
   }
+}
+
+/**
+ * Pins a process to one CPU with `taskset` when the machine has two or more and `taskset` is
+ * there (util-linux): the server on CPU 0, the load client on CPU 1, every row alike. Unpinned,
+ * the scheduler's placement of the two processes swings a row's echo figure between two modes
+ * (about 100k and 150k msg/s here) from one round to the next. `PLINTH_BENCH_NO_PIN=1` turns it off.
+ */
+export function pinnedTo(cpu: number, [command, args]: [string, string[]]): [string, string[]] {
+  if (process.env.PLINTH_BENCH_NO_PIN === "1" || availableParallelism() < 2 || !existsSync("/usr/bin/taskset")) {
+    return [command, args];
+  }
+  return ["/usr/bin/taskset", ["-c", String(cpu), command, ...args]];
 }

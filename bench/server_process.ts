@@ -3,7 +3,7 @@
  * `LISTENING <port>` line, and on stop closes its stdin, then SIGTERM, then SIGKILL (by pid).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { commandFor, ROOT_DIR } from "./runtimes.ts";
+import { commandFor, pinnedTo, ROOT_DIR } from "./runtimes.ts";
 import type { Runtime } from "./types.ts";
 
 const START_TIMEOUT_MS = 30_000;
@@ -30,7 +30,7 @@ function timeout(ms: number): Promise<"timeout"> {
 
 /** Starts `file` (absolute path) on `runtime`; rejects if it does not announce a port in time. */
 export async function startServer(runtime: Runtime, file: string): Promise<RunningServer> {
-  const [command, args] = commandFor(runtime, file);
+  const [command, args] = pinnedTo(0, commandFor(runtime, file));
   const child = spawn(command, args, { cwd: ROOT_DIR, stdio: ["pipe", "pipe", "pipe"] });
   let errText = "";
   let outText = "";
