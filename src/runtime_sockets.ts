@@ -54,11 +54,14 @@ export interface NodeWsLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
   send(data: string | Uint8Array): void;
+  send(data: string | Uint8Array, options: { binary?: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
 }
 
 const WS_OPEN = 1;
+/** `ws`'s send options for bytes that are UTF-8 text. */
+const AS_TEXT = { binary: false } as const;
 
 /** A `ws` `WebSocket` (Node) as the core drives it. */
 export class NodeWsSocket implements SocketLike {
@@ -72,6 +75,11 @@ export class NodeWsSocket implements SocketLike {
   send(data: string | Uint8Array): number {
     if (this.#socket.readyState !== WS_OPEN) return 0;
     this.#socket.send(data);
+    return -1;
+  }
+  sendText(utf8: Uint8Array): number {
+    if (this.#socket.readyState !== WS_OPEN) return 0;
+    this.#socket.send(utf8, AS_TEXT);
     return -1;
   }
   close(code: number, reason: string): void {

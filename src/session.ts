@@ -471,14 +471,30 @@ export class WsSession implements Session, TopicSubscriber {
     this.#initiateClose(reason);
   }
 
+  /** Whether the socket takes pre-encoded text (see `SocketLike.sendText`). */
+  get takesEncodedText(): boolean {
+    return this.#socket.sendText !== undefined;
+  }
+
   /** Topic delivery: sends, unless the subscriber is over its backpressure limit (then 1008). */
-  deliverPublished(data: string | Uint8Array): void {
+  deliverPublished(data: string | Uint8Array, utf8: Uint8Array | null): void {
     if (this.#state !== OPEN && this.#state !== OPENING) return;
-    if (this.#socket.bufferedAmount > this.#registration.backpressureLimit) {
+    const socket = this.#socket;
+    if (socket.bufferedAmount > this.#registration.backpressureLimit) {
       this.#initiateClose(CLOSE_BACKPRESSURE);
       return;
     }
-    this.transmit(data);
+    if (utf8 === null || socket.sendText === undefined) {
+      this.transmit(data);
+      return;
+    }
+    try {
+      const status = socket.sendText(utf8);
+      if (status < 0) this.#maybeBuffered = true;
+    } catch {
+      // As transmit: a failed send of a published message is the connection's end, reported by its close.
+    }
+    if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
   }
 
   /** Native topics: closes the session with 1008 when its buffer is over the backpressure limit. */

@@ -22,6 +22,11 @@ export interface SocketLike {
    * only after a -1, so a runtime that cannot tell returns -1.
    */
   send(data: string | Uint8Array): number;
+  /**
+   * Sends already-encoded UTF-8 as a text frame, where the runtime can (`ws`): a text published to
+   * many subscribers is then encoded once, not once per subscriber. Returns as `send`.
+   */
+  sendText?(utf8: Uint8Array): number;
   /** Starts the closing handshake with a code an endpoint may send. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a closing handshake. */

@@ -23,8 +23,13 @@ export interface NativePublisher {
 export interface TopicSubscriber {
   /** The runtime's own topics for this socket, or null when the core loops. */
   readonly nativeTopics: NativeTopics | null;
-  /** Loop path: sends one published frame, or closes the subscriber (1008) when it cannot keep up. */
-  deliverPublished(data: string | Uint8Array): void;
+  /** Whether its socket takes pre-encoded text (`SocketLike.sendText`). */
+  readonly takesEncodedText?: boolean;
+  /**
+   * Loop path: sends one published frame, or closes the subscriber (1008) when it cannot keep up.
+   * `utf8` is `data` already encoded when `data` is text and the table encoded it once for all.
+   */
+  deliverPublished(data: string | Uint8Array, utf8: Uint8Array | null): void;
   /** Native path: closes the subscriber (1008) when its buffer is over its backpressure limit. */
   checkBackpressure(): void;
 }
@@ -32,6 +37,8 @@ export interface TopicSubscriber {
 /** One topic's subscribers, split by how they are reached. */
 class Topic {
   readonly looped = new Set<TopicSubscriber>();
+  /** Looped members whose socket takes pre-encoded text. */
+  encoders = 0;
   readonly native = new Set<TopicSubscriber>();
   sweepScheduled = false;
   readonly sweep = (): void => {
@@ -61,7 +68,10 @@ export class TopicTable {
     }
     const native = subscriber.nativeTopics;
     if (native === null) {
-      entry.looped.add(subscriber);
+      if (!entry.looped.has(subscriber)) {
+        entry.looped.add(subscriber);
+        if (subscriber.takesEncodedText === true) entry.encoders++;
+      }
     } else {
       entry.native.add(subscriber);
       native.subscribe(topic);
@@ -74,7 +84,7 @@ export class TopicTable {
     if (entry === undefined) return;
     const native = subscriber.nativeTopics;
     if (native === null) {
-      entry.looped.delete(subscriber);
+      if (entry.looped.delete(subscriber) && subscriber.takesEncodedText === true) entry.encoders--;
     } else if (entry.native.delete(subscriber)) {
       try {
         native.unsubscribe(topic);
@@ -91,8 +101,10 @@ export class TopicTable {
     const data = toFrameData(payload);
     const entry = this.#topics.get(topic);
     if (entry === undefined) return;
+    // Text for several subscribers whose runtime takes encoded text is encoded once, not per subscriber.
+    const utf8 = typeof data === "string" && entry.encoders > 1 ? TEXT_ENCODER.encode(data) : null;
     for (const member of entry.looped) {
-      if (member !== except) member.deliverPublished(data);
+      if (member !== except) member.deliverPublished(data, utf8);
     }
     if (entry.native.size === 0) return;
     let status = 1;
@@ -115,6 +127,8 @@ export class TopicTable {
     return this.#topics.size;
   }
 }
+
+const TEXT_ENCODER = new TextEncoder();
 
 /**
  * @throws {TypeError} unless `topic` is a non-empty string

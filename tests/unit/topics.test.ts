@@ -189,13 +189,43 @@ describe("topics", () => {
 });
 
 describe("TopicTable", () => {
+  test("text published to several subscribers that take encoded text is encoded once for all", () => {
+    const table = new TopicTable();
+    const seen: (Uint8Array | null)[] = [];
+    const subscriber = (takesEncodedText: boolean) => ({
+      nativeTopics: null,
+      takesEncodedText,
+      deliverPublished: (_d: string | Uint8Array, utf8: Uint8Array | null) => void seen.push(utf8),
+      checkBackpressure: () => {},
+    });
+    const a = subscriber(true);
+    const b = subscriber(true);
+    table.subscribe("t", a);
+    table.publish("t", "só", null);
+    assert.deepEqual(seen, [null], "one subscriber: nothing to share, no encoding");
+    table.subscribe("t", b);
+    table.subscribe("t", b); // twice: still counted once
+    seen.length = 0;
+    table.publish("t", "só", null);
+    assert.equal(seen.length, 2);
+    assert.ok(seen[0] !== null && seen[0] === seen[1], "the same bytes go to both");
+    assert.deepEqual([...seen[0]!], [...new TextEncoder().encode("só")]);
+    seen.length = 0;
+    table.publish("t", new Uint8Array([1]), null);
+    assert.deepEqual(seen, [null, null], "binary is never re-encoded");
+    table.unsubscribe("t", b);
+    seen.length = 0;
+    table.publish("t", "x", null);
+    assert.deepEqual(seen, [null]);
+  });
+
   test("forgets a topic once its last subscriber leaves", () => {
     const table = new TopicTable();
     const got: string[] = [];
     // Subscribers without native topics: the core's loop reaches them.
     const subscriber = (name: string) => ({
       nativeTopics: null,
-      deliverPublished: (d: string | Uint8Array) => void got.push(`${name}:${String(d)}`),
+      deliverPublished: (d: string | Uint8Array, _utf8: Uint8Array | null) => void got.push(`${name}:${String(d)}`),
       checkBackpressure: () => {},
     });
     const s1 = subscriber("1");
