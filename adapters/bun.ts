@@ -25,7 +25,7 @@
  * @module
  */
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
-import { stateOf } from "../src/container.ts";
+import { checkContainer, stateOf } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
 import { BunSocket } from "../src/runtime_sockets.ts";
@@ -192,14 +192,6 @@ export function handlers(container: ServerContainer, fallback?: Fallback): BunHa
     throw new TypeError(`handlers: fallback must be a function, got ${describe(fallback)}`);
   }
   return handlersWithScope(container, fallback, null);
-}
-
-function checkContainer(container: ServerContainer, caller: string): void {
-  try {
-    stateOf(container);
-  } catch {
-    throw new TypeError(`${caller}: container must come from createContainer(), got ${describe(container)}`);
-  }
 }
 
 /**

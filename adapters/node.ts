@@ -43,7 +43,7 @@ import type { Duplex } from "node:stream";
 import type { HelperEvents, HonoContext } from "./hono.ts";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
-import { stateOf } from "../src/container.ts";
+import { checkContainer } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
 import { NodeWsSocket } from "../src/runtime_sockets.ts";
@@ -430,15 +430,6 @@ async function upgradeAccepted(c: HonoContext, accepted: AcceptedUpgrade): Promi
   // node-server copies these onto the 101.
   accepted.headers.forEach((value, key) => response.headers.set(key, value));
   return response;
-}
-
-function checkContainer(container: ServerContainer, caller: string): ServerContainer {
-  try {
-    stateOf(container);
-  } catch {
-    throw new TypeError(`${caller}: container must come from createContainer(), got ${describe(container)}`);
-  }
-  return container;
 }
 
 function handlerWithScope(

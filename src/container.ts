@@ -59,6 +59,17 @@ export function stateOf(container: ServerContainer): ContainerState {
   return readState(container);
 }
 
+/**
+ * Checks an adapter's `container` argument.
+ * @throws {TypeError} naming `caller` when `container` did not come from {@linkcode createContainer}
+ */
+export function checkContainer(container: ServerContainer, caller: string): ServerContainer {
+  if (!(container instanceof ServerContainer)) {
+    throw new TypeError(`${caller}: container must come from createContainer(), got ${describe(container)}`);
+  }
+  return container;
+}
+
 /** An endpoint added to a container, with its settled config and limits. */
 export class EndpointRegistration {
   /** The open sessions of this endpoint. */
