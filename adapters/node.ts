@@ -403,44 +403,29 @@ function connect(accepted: AcceptedUpgrade, ws: WebSocket, tcp: Socket): WsSessi
   return session;
 }
 
-/** Upgrades through node-server: the 101 carries `modifyHandshake`'s headers. */
-async function upgradeAccepted(c: HonoContext, accepted: AcceptedUpgrade): Promise<Response> {
-  const incoming = (c.env as Partial<NodeBindings> | undefined)?.incoming;
-  if (incoming === undefined) return new Response("Upgrade failed: not served by @hono/node-server", { status: 500 });
-  const tcp = incoming.socket;
-  const response = await upgradeWebSocket(c, {
-    onOpen: (_event, ws) => {
-      const raw = ws.raw as WebSocket | undefined;
-      if (raw === undefined) return;
-      // node-server's helper adds its own listeners right after onOpen; they keep the whole
-      // request context (Hono's Context, the Node request, URLs) alive for the connection's life.
-      // Once they are in place, swap them for the session's, which keep only the session.
-      const existing = { message: raw.listeners("message"), close: raw.listeners("close"), error: raw.listeners("error") };
-      queueMicrotask(() => {
-        for (const event of ["message", "close", "error"] as const) {
-          for (const listener of raw.listeners(event)) {
-            if (!existing[event].includes(listener)) raw.off(event, listener as () => void);
-          }
-        }
-        connect(accepted, raw, tcp);
-      });
-    },
-  }, { protocol: accepted.protocol }).catch(() => undefined);
-  if (response === undefined) return new Response("Bad WebSocket handshake", { status: 400 });
-  // node-server copies these onto the 101.
-  accepted.headers.forEach((value, key) => response.headers.set(key, value));
-  return response;
-}
+/**
+ * The events given to node-server's `upgradeWebSocket` for an accepted upgrade (methods, not
+ * closures). node-server adds its own listeners right after `onOpen`; they keep the whole
+ * request context (the context, the Node request, URLs) alive for the connection's life, so
+ * once they are in place they are swapped for the session's, which keep only the session.
+ */
+class UpgradeEvents {
+  readonly #accepted: AcceptedUpgrade;
+  readonly #tcp: Socket;
 
-function handlerWithScope(
-  container: ServerContainer,
-  fallback: Fallback | undefined,
-  scope: ServerScope | null,
-): NodeFetch {
-  return withIntactRefusals(async (request: Request, env: NodeBindings) =>
-    (await routeRequest(container, request, scope, fallback, (accepted) =>
-      upgradeAccepted(upgradeContext(request, env), accepted))) ??
-      new Response("Upgrade failed", { status: 500 }));
+  constructor(accepted: AcceptedUpgrade, tcp: Socket) {
+    this.#accepted = accepted;
+    this.#tcp = tcp;
+  }
+
+  onOpen(_event: Event, ws: { raw?: unknown }): void {
+    const raw = ws.raw as WebSocket | undefined;
+    if (raw === undefined) return;
+    queueMicrotask(() => {
+      raw.removeAllListeners();
+      connect(this.#accepted, raw, this.#tcp);
+    });
+  }
 }
 
 /**
@@ -448,15 +433,95 @@ function handlerWithScope(
  * (`c.req.header`, `c.req.url`, `c.env`): routing already happened in the
  * core, so no Hono app or full context is built per handshake.
  */
-function upgradeContext(request: Request, env: NodeBindings): HonoContext {
-  const req = {
-    raw: request,
-    url: request.url,
-    routePath: "*",
-    param: () => undefined,
-    header: (name: string): string | undefined => request.headers.get(name) ?? undefined,
+class UpgradeRequestView {
+  readonly raw: Request;
+  readonly routePath = "*";
+
+  constructor(request: Request) {
+    this.raw = request;
+  }
+
+  get url(): string {
+    return this.raw.url;
+  }
+
+  header(name: string): string | undefined {
+    return this.raw.headers.get(name) ?? undefined;
+  }
+
+  param(): undefined {
+    return undefined;
+  }
+}
+
+/**
+ * Upgrades through node-server: resolves to node-server's "accepted" answer (the 101 then carries
+ * `modifyHandshake`'s headers), or `undefined` when node-server cannot take the upgrade.
+ */
+async function upgradeAccepted(request: Request, env: NodeBindings, accepted: AcceptedUpgrade): Promise<Response | undefined> {
+  const incoming = env.incoming;
+  // ws asks `handleProtocols` only when the client offered subprotocols.
+  const offered = incoming.headers["sec-websocket-protocol"] !== undefined;
+  if (offered) negotiated.set(incoming, accepted.protocol);
+  const context = { req: new UpgradeRequestView(request), env } as unknown as Context;
+  let response: Response | undefined;
+  try {
+    response = await nodeUpgradeWebSocket(context, new UpgradeEvents(accepted, incoming.socket) as WSEvents<unknown>);
+  } catch {
+    response = undefined;
+  }
+  if (response === undefined) {
+    if (offered) negotiated.delete(incoming);
+    return undefined;
+  }
+  // node-server copies these onto the 101.
+  if (accepted.hasHeaders) accepted.headers.forEach((value, key) => response.headers.set(key, value));
+  return response;
+}
+
+/** Node's raw request headers as the `name: value\n` lines a session keeps (cheaper than undici's sorted `Headers`). */
+function headerLinesOf(rawHeaders: string[]): string {
+  let lines = "";
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    const value = rawHeaders[i + 1];
+    if (name !== undefined && value !== undefined) lines += `${name.toLowerCase()}: ${value}\n`;
+  }
+  return lines;
+}
+
+function handlerWithScope(
+  container: ServerContainer,
+  fallback: Fallback | undefined,
+  scope: ServerScope | null,
+): NodeFetch {
+  return async (request: Request, env: NodeBindings): Promise<Response> => {
+    if (!isUpgradePass(env)) return (await routeRequest(container, request, scope, fallback, notUpgradable)) ?? upgradeFailed();
+    // node-server's "accepted" answer, once the upgrade went through; any other answer is a refusal to write.
+    let acceptedAnswer: Response | undefined;
+    let response: Response;
+    try {
+      response = (await routeRequest(container, request, scope, fallback, async (accepted) => {
+        acceptedAnswer = await upgradeAccepted(request, env, accepted);
+        return acceptedAnswer ?? new Response("Bad WebSocket handshake", { status: 400 });
+      }, headerLinesOf(env.incoming.rawHeaders))) ?? upgradeFailed();
+    } catch (error) {
+      await writeRefusal(env.incoming.socket, new Response("Internal Server Error", { status: 500 }));
+      throw error;
+    }
+    if (response !== acceptedAnswer) await writeRefusal(env.incoming.socket, response);
+    return response;
   };
-  return { req, env };
+}
+
+/** The answer to an upgrade that did not come through node-server's upgrade listener. */
+function notUpgradable(): Response {
+  return new Response("Upgrade failed: not served by @hono/node-server", { status: 500 });
+}
+
+/** The answer when an upgrade cannot be made. */
+function upgradeFailed(): Response {
+  return new Response("Upgrade failed", { status: 500 });
 }
 
 /**

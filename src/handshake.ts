@@ -20,12 +20,19 @@ export class AcceptedUpgrade {
     readonly headers: Headers,
     /** Where the session is tracked for shutdown. */
     readonly scope: SessionScope | null,
+    /** The request's headers as `name: value\n` lines, when the adapter has them cheaper than `request.headers`. */
+    headerLines?: string,
   ) {
-    this.#requestCopy = copyRequest(request);
+    this.#requestCopy = copyRequest(request, headerLines);
   }
 
   /** What the session keeps of the request, taken now: runtimes consume the request on upgrade. */
   readonly #requestCopy: RequestCopy;
+
+  /** Whether `modifyHandshake` may have added headers to the 101 (else `headers` is a shared empty set). */
+  get hasHeaders(): boolean {
+    return this.headers !== NO_HEADERS;
+  }
 
   /** The largest message this endpoint accepts, for setting a runtime's own frame limit above it. */
   get maxMessageBytes(): number {
@@ -54,6 +61,8 @@ export interface AcceptOptions {
   readonly pathParameters?: Record<string, string>;
   /** Where to track the session; a scope that is shutting down refuses with 503. */
   readonly scope?: (SessionScope & { readonly accepting: boolean }) | null;
+  /** The request's headers as `name: value\n` lines, for the session's copy (else read from `request.headers`). */
+  readonly headerLines?: string;
 }
 
 const text = (body: string, status: number, headers?: Record<string, string>): Response =>
@@ -108,13 +117,13 @@ export function acceptUpgrade(
       protocol = requested.find((offered) => config.subprotocols.includes(offered)) ?? "";
     }
     if (configurator.modifyHandshake === undefined) {
-      return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, NO_HEADERS, scope);
+      return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, NO_HEADERS, scope, options.headerLines);
     }
     const headers = new Headers();
     const accept = (rejection: void | Response): HandshakeOutcome =>
       rejection instanceof Response
         ? rejection
-        : new AcceptedUpgrade(registration!, request, url, pathParameters, protocol, headers, scope);
+        : new AcceptedUpgrade(registration!, request, url, pathParameters, protocol, headers, scope, options.headerLines);
     const modified = configurator.modifyHandshake(config, request, { headers });
     if (isThenable(modified)) {
       const hookFailed = (error: unknown): HandshakeOutcome => handshakeHookFailed(container, config.path, error);

@@ -675,10 +675,13 @@ export interface RequestCopy {
 }
 
 /** Copies what a session keeps of `request`; call it before the runtime upgrades (Deno then closes the request). */
-export function copyRequest(request: Request): RequestCopy {
-  const lines: string[] = [];
-  request.headers.forEach((value, name) => void lines.push(`${name}: ${value}\n`));
-  return { method: request.method, url: request.url, headers: lines.join("") };
+export function copyRequest(request: Request, headerLines?: string): RequestCopy {
+  if (headerLines === undefined) {
+    const lines: string[] = [];
+    request.headers.forEach((value, name) => void lines.push(`${name}: ${value}\n`));
+    headerLines = lines.join("");
+  }
+  return { method: request.method, url: request.url, headers: headerLines };
 }
 
 function rebuildRequest(copy: RequestCopy): Request {
