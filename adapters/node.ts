@@ -479,15 +479,18 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
   return response;
 }
 
-/** Node's raw request headers as the `name: value\n` lines a session keeps (cheaper than undici's sorted `Headers`). */
+/**
+ * Node's raw request headers as the `name: value\n` lines a session keeps: cheaper than undici's
+ * sorted `Headers`, and joined into one flat string (appending would keep a rope of every piece).
+ */
 function headerLinesOf(rawHeaders: string[]): string {
-  let lines = "";
+  const lines: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
     const value = rawHeaders[i + 1];
-    if (name !== undefined && value !== undefined) lines += `${name.toLowerCase()}: ${value}\n`;
+    if (name !== undefined && value !== undefined) lines.push(name.toLowerCase(), ": ", value, "\n");
   }
-  return lines;
+  return lines.join("");
 }
 
 function handlerWithScope(

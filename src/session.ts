@@ -111,7 +111,8 @@ export class WsSession implements Session, TopicSubscriber {
   #drainWaiters: DrainWaiter[] | null = null;
   #drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #endListeners: EndListener[] | null = null;
+  /** One listener, or several (most sessions have none or one: a send channel). */
+  #endListeners: EndListener | EndListener[] | null = null;
   readonly #number: number;
   #id: string | undefined = undefined;
   #topics: Set<string> | null = null;
@@ -458,7 +459,10 @@ export class WsSession implements Session, TopicSubscriber {
       listener.onSessionEnd();
       return;
     }
-    (this.#endListeners ??= []).push(listener);
+    const listeners = this.#endListeners;
+    if (listeners === null) this.#endListeners = listener;
+    else if (Array.isArray(listeners)) listeners.push(listener);
+    else this.#endListeners = [listeners, listener];
   }
 
   /** Reports an error to the container's logger. */
@@ -608,7 +612,8 @@ export class WsSession implements Session, TopicSubscriber {
     }
     const listeners = this.#endListeners;
     this.#endListeners = null;
-    if (listeners !== null) for (const listener of listeners) listener.onSessionEnd();
+    if (Array.isArray(listeners)) for (const listener of listeners) listener.onSessionEnd();
+    else listeners?.onSessionEnd();
     this.drained();
   }
 
