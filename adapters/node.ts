@@ -479,20 +479,6 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
   return response;
 }
 
-/**
- * Node's raw request headers as the `name: value\n` lines a session keeps: cheaper than undici's
- * sorted `Headers`, and joined into one flat string (appending would keep a rope of every piece).
- */
-function headerLinesOf(rawHeaders: string[]): string {
-  const lines: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    const value = rawHeaders[i + 1];
-    if (name !== undefined && value !== undefined) lines.push(name.toLowerCase(), ": ", value, "\n");
-  }
-  return lines.join("");
-}
-
 function handlerWithScope(
   container: ServerContainer,
   fallback: Fallback | undefined,
@@ -507,7 +493,7 @@ function handlerWithScope(
       response = (await routeRequest(container, request, scope, fallback, async (accepted) => {
         acceptedAnswer = await upgradeAccepted(request, env, accepted);
         return acceptedAnswer ?? new Response("Bad WebSocket handshake", { status: 400 });
-      }, headerLinesOf(env.incoming.rawHeaders))) ?? upgradeFailed();
+      }, env.incoming.rawHeaders)) ?? upgradeFailed();
     } catch (error) {
       await writeRefusal(env.incoming.socket, new Response("Internal Server Error", { status: 500 }));
       throw error;

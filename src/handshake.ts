@@ -1,6 +1,8 @@
 import type { ContainerState, EndpointRegistration } from "./container.ts";
-import { copyRequest, isThenable, WsSession } from "./session.ts";
-import type { RequestCopy, SessionScope } from "./session.ts";
+import { copyRequest } from "./request_copy.ts";
+import type { RequestCopy } from "./request_copy.ts";
+import { isThenable, WsSession } from "./session.ts";
+import type { SessionScope } from "./session.ts";
 import type { SocketLike } from "./socket.ts";
 
 /** A handshake the endpoint accepted: what the adapter needs to finish the upgrade. */
@@ -20,10 +22,10 @@ export class AcceptedUpgrade {
     readonly headers: Headers,
     /** Where the session is tracked for shutdown. */
     readonly scope: SessionScope | null,
-    /** The request's headers as `name: value\n` lines, when the adapter has them cheaper than `request.headers`. */
-    headerLines?: string,
+    /** The request's headers as Node's flat `[name, value, …]` list, when the adapter has it. */
+    rawHeaders?: readonly string[],
   ) {
-    this.#requestCopy = copyRequest(request, headerLines);
+    this.#requestCopy = copyRequest(request, rawHeaders);
   }
 
   /** What the session keeps of the request, taken now: runtimes consume the request on upgrade. */
@@ -61,8 +63,8 @@ export interface AcceptOptions {
   readonly pathParameters?: Record<string, string>;
   /** Where to track the session; a scope that is shutting down refuses with 503. */
   readonly scope?: (SessionScope & { readonly accepting: boolean }) | null;
-  /** The request's headers as `name: value\n` lines, for the session's copy (else read from `request.headers`). */
-  readonly headerLines?: string;
+  /** The request's headers as Node's flat `[name, value, …]` list, for the session's copy (else read from `request.headers`). */
+  readonly rawHeaders?: readonly string[];
 }
 
 const text = (body: string, status: number, headers?: Record<string, string>): Response =>
@@ -117,13 +119,13 @@ export function acceptUpgrade(
       protocol = requested.find((offered) => config.subprotocols.includes(offered)) ?? "";
     }
     if (configurator.modifyHandshake === undefined) {
-      return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, NO_HEADERS, scope, options.headerLines);
+      return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, NO_HEADERS, scope, options.rawHeaders);
     }
     const headers = new Headers();
     const accept = (rejection: void | Response): HandshakeOutcome =>
       rejection instanceof Response
         ? rejection
-        : new AcceptedUpgrade(registration!, request, url, pathParameters, protocol, headers, scope, options.headerLines);
+        : new AcceptedUpgrade(registration!, request, url, pathParameters, protocol, headers, scope, options.rawHeaders);
     const modified = configurator.modifyHandshake(config, request, { headers });
     if (isThenable(modified)) {
       const hookFailed = (error: unknown): HandshakeOutcome => handshakeHookFailed(container, config.path, error);

@@ -109,8 +109,8 @@ export async function answerWithFallback(
 /**
  * The request path every adapter shares: handshake rules, then either the
  * adapter's runtime upgrade (`upgrade`), the refusal, or the fallback.
- * `headerLines`: the request's headers as `name: value\n` lines, when the
- * adapter has them cheaper than `request.headers` (Node's raw headers).
+ * `rawHeaders`: the request's headers as Node's flat `[name, value, …]`
+ * list, when the adapter has it (cheaper than undici's `request.headers`).
  */
 export function routeRequest(
   container: ServerContainer,
@@ -118,9 +118,9 @@ export function routeRequest(
   scope: ServerScope | null,
   fallback: Fallback | undefined,
   upgrade: (accepted: AcceptedUpgrade) => Response | undefined | Promise<Response | undefined>,
-  headerLines?: string,
+  rawHeaders?: readonly string[],
 ): Response | undefined | Promise<Response | undefined> {
-  const outcome = acceptUpgrade(stateOf(container), request, { scope, headerLines });
+  const outcome = acceptUpgrade(stateOf(container), request, { scope, rawHeaders });
   // Synchronous unless a handshake hook is async: no promise per handshake on the common path.
   if (isThenable(outcome)) return outcome.then((settled) => finishRoute(container, request, fallback, upgrade, settled));
   return finishRoute(container, request, fallback, upgrade, outcome);

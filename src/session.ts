@@ -1,5 +1,7 @@
 import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } from "./close_reason.ts";
 import type { EndpointRegistration } from "./container.ts";
+import { rebuildRequest, urlOf } from "./request_copy.ts";
+import type { RequestCopy } from "./request_copy.ts";
 import type { SocketLike } from "./socket.ts";
 import { checkTopic, toFrameData } from "./topics.ts";
 import type { NativeTopics, TopicSubscriber } from "./topics.ts";
@@ -60,7 +62,7 @@ const SESSION_ID_PREFIX = Math.floor(Math.random() * 0x1000000).toString(36);
 /** What an adapter supplies to make a session. */
 export interface SessionInit {
   readonly registration: EndpointRegistration;
-  /** The upgrade request, copied before the runtime consumes it (see {@linkcode copyRequest}). */
+  /** The upgrade request, copied before the runtime consumes it (see `request_copy.ts`). */
   readonly request: RequestCopy;
   readonly pathParameters: Record<string, string>;
   readonly negotiatedSubprotocol: string;
@@ -80,63 +82,34 @@ export class WsSession implements Session, TopicSubscriber {
 
   #state = CONNECTING;
   readonly #registration: EndpointRegistration;
-  readonly #endpoint: EndpointMap<unknown>;
-  readonly #logger: Logger;
   readonly #socket: SocketLike;
   readonly #drainEvents: boolean;
   readonly #scope: SessionScope | null;
   #sessionObject: unknown = undefined;
-  /** Messages that arrived while `onOpen` ran. */
-  #pending: (string | Uint8Array)[] | null = null;
   /** True while `onOpen` has not settled. */
   #opening = false;
-  #closeSent: CloseReason | null = null;
-  #closeReceived: CloseReason | null = null;
-  // Per-connection state that most sessions never touch is made on first use, so an idle
-  // connection costs little: the upgrade request as a compact copy, the URL, the properties,
-  // the remote, the closed promise and the bound callbacks.
+  /** The upgrade request, kept compact (see `request_copy.ts`). */
   readonly #requestCopy: RequestCopy;
-  #request: Request | undefined = undefined;
-  #requestURI: URL | undefined = undefined;
-  #userProperties: Map<string, unknown> | undefined = undefined;
-  #asyncRemote: RemoteEndpoint | undefined = undefined;
-  #closed: Promise<CloseReason> | undefined = undefined;
-  #resolveClosed: ((reason: CloseReason) => void) | undefined = undefined;
-  #finalReason: CloseReason | undefined = undefined;
   #idleTimeoutMs: number;
   #lastActivity = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #maxText: number;
   #maxBinary: number;
-  #drainWaiters: DrainWaiter[] | null = null;
-  #drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** One listener, or several (most sessions have none or one: a send channel). */
   #endListeners: EndListener | EndListener[] | null = null;
-  readonly #number: number;
-  #id: string | undefined = undefined;
   #topics: Set<string> | null = null;
-  /** Sends that wait behind a Blob being read, to keep send order. */
-  #sendTail: Promise<unknown> | null = null;
   /** False while the runtime is known to hold nothing buffered for this socket. */
   #maybeBuffered = true;
-  /** The runtime's own topics for this socket, when it has them. */
-  readonly nativeTopics: NativeTopics | null;
-
+  #asyncRemote: RemoteEndpoint | undefined = undefined;
   #failBound: ((error: unknown) => void) | undefined = undefined;
-  #idleCheckBound: (() => void) | undefined = undefined;
-  #pollDrainBound: (() => void) | undefined = undefined;
+  /** State most sessions never touch, made on first use so an idle session stays small. */
+  #extras: SessionExtras | null = null;
 
   constructor(init: SessionInit) {
-    this.#number = nextSessionNumber++;
     this.#requestCopy = init.request;
     this.pathParameters = freezeParameters(init.pathParameters);
     this.negotiatedSubprotocol = init.negotiatedSubprotocol;
     this.#registration = init.registration;
-    this.#endpoint = init.registration.endpoint;
-    this.#logger = init.registration.container.options.logger;
     this.#socket = init.socket;
-    this.nativeTopics = init.socket.nativeTopics ?? null;
     this.#drainEvents = init.drainEvents;
     this.#scope = init.scope;
     this.#idleTimeoutMs = init.registration.idleTimeoutMs;
@@ -144,24 +117,56 @@ export class WsSession implements Session, TopicSubscriber {
     this.#maxBinary = init.registration.maxBinary;
   }
 
+  // Timer callbacks take the session as an argument: no closure per session.
+  static #idleCheckOf(session: WsSession): void {
+    session.#idleCheck();
+  }
+
+  static #pollDrainOf(session: WsSession): void {
+    session.#pollDrain();
+  }
+
+  static #terminateOf(session: WsSession): void {
+    session.terminate();
+  }
+
+  /** The runtime's own topics for this socket, when it has them. */
+  get nativeTopics(): NativeTopics | null {
+    return this.#socket.nativeTopics ?? null;
+  }
+
+  /** The rarely used state, made on first use. */
+  get #more(): SessionExtras {
+    return this.#extras ??= new SessionExtras();
+  }
+
+  get #endpoint(): EndpointMap<unknown> {
+    return this.#registration.endpoint;
+  }
+
+  get #logger(): Logger {
+    return this.#registration.container.options.logger;
+  }
+
   /** Unique among this process's sessions; never empty. */
   get id(): string {
-    return this.#id ??= `${SESSION_ID_PREFIX}-${this.#number.toString(36)}`;
+    // Numbered on first use: most sessions are never asked.
+    return this.#more.id ??= `${SESSION_ID_PREFIX}-${(nextSessionNumber++).toString(36)}`;
   }
 
   /** The upgrade request (rebuilt from a compact copy on first access). */
   get request(): Request {
-    return this.#request ??= rebuildRequest(this.#requestCopy);
+    return this.#more.request ??= rebuildRequest(this.#requestCopy);
   }
 
   /** The upgrade request's URL. */
   get requestURI(): URL {
-    return this.#requestURI ??= new URL(this.#requestCopy.url);
+    return this.#more.requestURI ??= new URL(urlOf(this.#requestCopy));
   }
 
   /** Per-session properties, first copied from the endpoint config's. */
   get userProperties(): Map<string, unknown> {
-    return this.#userProperties ??= new Map(this.#registration.config.userProperties);
+    return this.#more.userProperties ??= new Map(this.#registration.config.userProperties);
   }
 
   /** The sending side of this session. */
@@ -171,18 +176,20 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Settles with the close reason once the session has closed and `onClose` has run. */
   get closed(): Promise<CloseReason> {
-    if (this.#closed === undefined) {
-      const settled = this.#finalReason;
-      this.#closed = settled !== undefined
+    const more = this.#more;
+    if (more.closed === undefined) {
+      const settled = more.finalReason;
+      more.closed = settled !== undefined
         ? Promise.resolve(settled)
-        : new Promise((resolve) => (this.#resolveClosed = resolve));
+        : new Promise((resolve) => (more.resolveClosed = resolve));
     }
-    return this.#closed;
+    return more.closed;
   }
 
   #settleClosed(reason: CloseReason): void {
-    this.#finalReason = reason;
-    this.#resolveClosed?.(reason);
+    const more = this.#more;
+    more.finalReason = reason;
+    more.resolveClosed?.(reason);
   }
 
   #failCallback(): (error: unknown) => void {
@@ -190,7 +197,7 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #armIdleTimer(delay: number): void {
-    this.#idleTimer = setTimeout(this.#idleCheckBound ??= () => this.#idleCheck(), delay);
+    this.#idleTimer = setTimeout(WsSession.#idleCheckOf, delay, this);
   }
 
   // ---- public Session surface -------------------------------------------------------------
@@ -275,7 +282,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (registration.openSessions.size >= registration.maxSessions) {
       // The endpoint filled up between the handshake and now; onOpen never runs.
       this.#state = CLOSED;
-      this.#closeSent = CLOSE_ENDPOINT_FULL;
+      this.#more.closeSent = CLOSE_ENDPOINT_FULL;
       this.#socket.close(CLOSE_ENDPOINT_FULL.code, CLOSE_ENDPOINT_FULL.reasonPhrase);
       this.#settleClosed(CLOSE_ENDPOINT_FULL);
       return;
@@ -323,7 +330,7 @@ export class WsSession implements Session, TopicSubscriber {
         this.#initiateClose(CLOSE_TEXT_TOO_BIG);
         return;
       }
-      (this.#pending ??= []).push(text);
+      (this.#more.pending ??= []).push(text);
     }
   }
 
@@ -343,17 +350,18 @@ export class WsSession implements Session, TopicSubscriber {
         this.#initiateClose(CLOSE_BINARY_TOO_BIG);
         return;
       }
-      (this.#pending ??= []).push(data);
+      (this.#more.pending ??= []).push(data);
     }
   }
 
   /** The connection closed: with the peer's code, or 1006 when it dropped. */
   receiveClose(code: number, reason: string): void {
-    if (this.#state === CLOSED || this.#closeReceived !== null) return;
-    this.#closeReceived = reportedCloseReason(code, reason);
+    const more = this.#more;
+    if (this.#state === CLOSED || more.closeReceived !== null) return;
+    const received = more.closeReceived = reportedCloseReason(code, reason);
     if (this.#state === CONNECTING) {
       this.#state = CLOSED;
-      this.#settleClosed(this.#closeReceived);
+      this.#settleClosed(received);
       return;
     }
     this.#leaveOpen();
@@ -363,10 +371,10 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** The runtime's send buffer drained. */
   drained(): void {
-    const waiters = this.#drainWaiters;
+    const waiters = this.#extras?.drainWaiters ?? null;
     if (waiters === null) return;
     if (this.congested && this.#state < CLOSING) return;
-    this.#drainWaiters = null;
+    this.#more.drainWaiters = null;
     for (const waiter of waiters) waiter.onDrain();
   }
 
@@ -399,11 +407,12 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Sends as a promise, keeping order behind any Blob still being read. */
   transmitAsync(data: string | Uint8Array | Blob): Promise<SendResult> {
-    if (this.#sendTail === null && !(data instanceof Blob)) {
+    if ((this.#extras?.sendTail ?? null) === null && !(data instanceof Blob)) {
       const result = this.transmit(data);
       return result === "success" ? SUCCESS : result === "closed" ? CLOSED_RESULT : Promise.resolve(result);
     }
-    const previous = this.#sendTail ?? SUCCESS;
+    const more = this.#more;
+    const previous = more.sendTail ?? SUCCESS;
     const sent: Promise<SendResult> = previous.then(async () => {
       if (!(data instanceof Blob)) return this.transmit(data);
       try {
@@ -412,9 +421,9 @@ export class WsSession implements Session, TopicSubscriber {
         return error instanceof Error ? error : new Error(String(error));
       }
     });
-    this.#sendTail = sent;
+    more.sendTail = sent;
     void sent.then(() => {
-      if (this.#sendTail === sent) this.#sendTail = null;
+      if (more.sendTail === sent) more.sendTail = null;
     });
     return sent;
   }
@@ -447,9 +456,10 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Calls `waiter.onDrain()` once the buffer is under the high-water mark or the session ended. */
   waitForDrain(waiter: DrainWaiter): void {
-    (this.#drainWaiters ??= []).push(waiter);
-    if (!this.#drainEvents && this.#drainPoll === undefined) {
-      this.#drainPoll = setTimeout(this.#pollDrainBound ??= () => this.#pollDrain(), DRAIN_POLL_MS);
+    const more = this.#more;
+    (more.drainWaiters ??= []).push(waiter);
+    if (!this.#drainEvents && more.drainPoll === undefined) {
+      more.drainPoll = setTimeout(WsSession.#pollDrainOf, DRAIN_POLL_MS, this);
     }
   }
 
@@ -535,24 +545,26 @@ export class WsSession implements Session, TopicSubscriber {
     this.#opening = false;
     this.#sessionObject = value;
     if (this.#state === OPENING) this.#state = OPEN;
-    const pending = this.#pending;
-    this.#pending = null;
+    const extras = this.#extras;
+    if (extras === null) return; // nothing arrived and nothing closed while onOpen ran
+    const pending = extras.pending;
+    extras.pending = null;
     // Messages that arrived while onOpen ran are delivered unless the server has started closing.
-    if (pending !== null && this.#closeSent === null) {
+    if (pending !== null && extras.closeSent === null) {
       for (const message of pending) {
-        if (this.#closeSent !== null) break;
+        if (extras.closeSent !== null) break;
         if (typeof message === "string") this.#deliverText(message);
         else this.#deliverBinary(message);
       }
     }
-    if (this.#closeReceived !== null && this.#state !== CLOSED) this.#finish();
+    if (extras.closeReceived !== null && this.#state !== CLOSED) this.#finish();
   }
 
   #openFailed(error: unknown): void {
     this.#opening = false;
-    this.#pending = null;
+    if (this.#extras !== null) this.#extras.pending = null;
     this.#reportError(error);
-    if (this.#closeReceived !== null) {
+    if ((this.#extras?.closeReceived ?? null) !== null) {
       if (this.#state !== CLOSED) this.#finish();
       return;
     }
@@ -586,10 +598,10 @@ export class WsSession implements Session, TopicSubscriber {
 
   #initiateClose(reason: CloseReason): void {
     if (this.#state >= CLOSING || this.#state === CONNECTING) return;
-    this.#closeSent = reason;
+    this.#more.closeSent = reason;
     this.#leaveOpen();
     // A peer that never answers (it stopped reading) must not hold the session open.
-    this.#closeTimer = setTimeout(() => this.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS);
+    this.#more.closeTimer = setTimeout(WsSession.#terminateOf, CLOSE_HANDSHAKE_TIMEOUT_MS, this);
     try {
       this.#socket.close(reason.code, reason.reasonPhrase);
     } catch (error) {
@@ -619,12 +631,13 @@ export class WsSession implements Session, TopicSubscriber {
 
   #finish(): void {
     this.#state = CLOSED;
-    if (this.#drainPoll !== undefined) clearTimeout(this.#drainPoll);
-    this.#drainPoll = undefined;
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    this.#closeTimer = undefined;
+    const more = this.#more;
+    if (more.drainPoll !== undefined) clearTimeout(more.drainPoll);
+    more.drainPoll = undefined;
+    if (more.closeTimer !== undefined) clearTimeout(more.closeTimer);
+    more.closeTimer = undefined;
     this.#scope?.delete(this);
-    const reason = this.#closeSent ?? this.#closeReceived ?? CLOSE_ABNORMAL;
+    const reason = more.closeSent ?? more.closeReceived ?? CLOSE_ABNORMAL;
     const onClose = this.#endpoint.onClose;
     if (onClose === undefined) {
       this.#settleClosed(reason);
@@ -656,12 +669,33 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #pollDrain(): void {
-    this.#drainPoll = undefined;
+    const more = this.#more;
+    more.drainPoll = undefined;
     this.drained();
-    if (this.#drainWaiters !== null && this.#state !== CLOSED) {
-      this.#drainPoll = setTimeout(this.#pollDrainBound ??= () => this.#pollDrain(), DRAIN_POLL_MS);
+    if (more.drainWaiters !== null && this.#state !== CLOSED) {
+      more.drainPoll = setTimeout(WsSession.#pollDrainOf, DRAIN_POLL_MS, this);
     }
   }
+}
+
+/** The part of a session's state that most sessions never touch (see `WsSession.#extras`). */
+class SessionExtras {
+  /** Messages that arrived while `onOpen` ran. */
+  pending: (string | Uint8Array)[] | null = null;
+  closeSent: CloseReason | null = null;
+  closeReceived: CloseReason | null = null;
+  request: Request | undefined = undefined;
+  requestURI: URL | undefined = undefined;
+  userProperties: Map<string, unknown> | undefined = undefined;
+  closed: Promise<CloseReason> | undefined = undefined;
+  resolveClosed: ((reason: CloseReason) => void) | undefined = undefined;
+  finalReason: CloseReason | undefined = undefined;
+  drainWaiters: DrainWaiter[] | null = null;
+  drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
+  closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  id: string | undefined = undefined;
+  /** Sends that wait behind a Blob being read, to keep send order. */
+  sendTail: Promise<unknown> | null = null;
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
@@ -672,31 +706,6 @@ function freezeParameters(parameters: Record<string, string>): Readonly<Record<s
   return NO_PARAMETERS;
 }
 
-/** What a session keeps of its upgrade request: method, URL and the headers as one block of `name: value` lines. */
-export interface RequestCopy {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: string;
-}
-
-/** Copies what a session keeps of `request`; call it before the runtime upgrades (Deno then closes the request). */
-export function copyRequest(request: Request, headerLines?: string): RequestCopy {
-  if (headerLines === undefined) {
-    const lines: string[] = [];
-    request.headers.forEach((value, name) => void lines.push(`${name}: ${value}\n`));
-    headerLines = lines.join("");
-  }
-  return { method: request.method, url: request.url, headers: headerLines };
-}
-
-function rebuildRequest(copy: RequestCopy): Request {
-  const headers = new Headers();
-  for (const line of copy.headers.split("\n")) {
-    const colon = line.indexOf(": ");
-    if (colon > 0) headers.append(line.slice(0, colon), line.slice(colon + 2));
-  }
-  return new Request(copy.url, { method: copy.method, headers });
-}
 
 /** The sending side of a session. */
 class Remote implements RemoteEndpoint {
