@@ -1,6 +1,6 @@
 import { checkSubprotocols, EndpointConfigBuilder } from "./endpoint_config.ts";
 import type { EndpointConfig } from "./endpoint_config.ts";
-import { compareTemplateSpecificity, matchPathTemplate, parsePathTemplate } from "./path_template.ts";
+import { compareTemplateSpecificity, matchPathTemplate, NO_PATH_PARAMETERS, parsePathTemplate } from "./path_template.ts";
 import type { PathTemplate } from "./path_template.ts";
 import { TopicTable } from "./topics.ts";
 import type { ContainerOptions, EndpointMap, Logger, Session } from "./types.ts";
@@ -108,7 +108,7 @@ export interface RouteMatch {
   /** The endpoint. */
   readonly registration: EndpointRegistration;
   /** Values of the template's variables. */
-  readonly pathParameters: Record<string, string>;
+  readonly pathParameters: Readonly<Record<string, string>>;
 }
 
 /** Settled container defaults. */
@@ -155,7 +155,7 @@ export class ContainerState {
   /** The endpoint serving `pathname`: an exact path first, then the most specific template. */
   match(pathname: string): RouteMatch | null {
     const exact = this.exact.get(pathname);
-    if (exact !== undefined) return { registration: exact, pathParameters: {} };
+    if (exact !== undefined) return { registration: exact, pathParameters: NO_PATH_PARAMETERS };
     for (const registration of this.templates) {
       const params = matchPathTemplate(registration.template, pathname);
       if (params !== null) return { registration, pathParameters: params };

@@ -1,4 +1,5 @@
 import type { ContainerState, EndpointRegistration } from "./container.ts";
+import { NO_PATH_PARAMETERS, requestPathname } from "./path_template.ts";
 import { copyRequest } from "./request_copy.ts";
 import type { RequestCopy } from "./request_copy.ts";
 import { isThenable, WsSession } from "./session.ts";
@@ -12,8 +13,6 @@ export class AcceptedUpgrade {
     readonly registration: EndpointRegistration,
     /** The upgrade request. */
     readonly request: Request,
-    /** Its URL. */
-    readonly url: URL,
     /** Values of the template's variables. */
     readonly pathParameters: Record<string, string>,
     /** The negotiated subprotocol; `""` when none, and then no `Sec-WebSocket-Protocol` header is sent. */
@@ -82,11 +81,10 @@ export function acceptUpgrade(
   request: Request,
   options: AcceptOptions = {},
 ): HandshakeOutcome | Promise<HandshakeOutcome> {
-  const url = new URL(request.url);
   let registration = options.registration;
-  let pathParameters = options.pathParameters ?? {};
+  let pathParameters = options.pathParameters ?? NO_PATH_PARAMETERS;
   if (registration === undefined) {
-    const match = container.match(url.pathname);
+    const match = container.match(requestPathname(request.url));
     if (match === null) return null;
     registration = match.registration;
     pathParameters = match.pathParameters;
@@ -119,13 +117,13 @@ export function acceptUpgrade(
       protocol = requested.find((offered) => config.subprotocols.includes(offered)) ?? "";
     }
     if (configurator.modifyHandshake === undefined) {
-      return new AcceptedUpgrade(registration, request, url, pathParameters, protocol, NO_HEADERS, scope, options.rawHeaders);
+      return new AcceptedUpgrade(registration, request, pathParameters, protocol, NO_HEADERS, scope, options.rawHeaders);
     }
     const headers = new Headers();
     const accept = (rejection: void | Response): HandshakeOutcome =>
       rejection instanceof Response
         ? rejection
-        : new AcceptedUpgrade(registration!, request, url, pathParameters, protocol, headers, scope, options.rawHeaders);
+        : new AcceptedUpgrade(registration!, request, pathParameters, protocol, headers, scope, options.rawHeaders);
     const modified = configurator.modifyHandshake(config, request, { headers });
     if (isThenable(modified)) {
       const hookFailed = (error: unknown): HandshakeOutcome => handshakeHookFailed(container, config.path, error);
@@ -152,7 +150,9 @@ function handshakeHookFailed(container: ContainerState, path: string, error: unk
 export function isUpgradeRequest(request: Request): boolean {
   if (request.method !== "GET") return false;
   const upgrade = request.headers.get("upgrade");
-  return upgrade !== null && upgrade.toLowerCase().split(",").some((token) => token.trim() === "websocket");
+  if (upgrade === null) return false;
+  const tokens = upgrade.toLowerCase();
+  return tokens === "websocket" || tokens.split(",").some((token) => token.trim() === "websocket");
 }
 
 /** The client's offered subprotocols, in its order. */

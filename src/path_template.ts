@@ -104,3 +104,39 @@ export function compareTemplateSpecificity(a: PathTemplate, b: PathTemplate): nu
   }
   return 0;
 }
+
+/** The parameters of a path with no variables: one frozen empty object, shared. */
+export const NO_PATH_PARAMETERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Characters a URL path keeps as they are when parsed (unreserved, sub-delims, `:`, `@`, `/`);
+ * `%`, `.` and everything else send {@linkcode requestPathname} to the URL parser.
+ */
+const PLAIN_PATH_CHAR = (() => {
+  const table = new Uint8Array(128);
+  for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~!$&'()*+,;=:@/") {
+    table[c.charCodeAt(0)] = 1;
+  }
+  return table;
+})();
+
+/**
+ * The pathname of a request's URL, as `new URL(href).pathname` gives it. A
+ * serialized `http(s)://host/path` with only plain characters in its path is
+ * read directly; anything else (percent-escapes, dot segments, other
+ * characters) goes through the URL parser.
+ */
+export function requestPathname(href: string): string {
+  const authority = href.indexOf("://");
+  const start = authority < 0 ? -1 : href.indexOf("/", authority + 3);
+  if (start > 0) {
+    let end = start;
+    for (; end < href.length; end++) {
+      const c = href.charCodeAt(end);
+      if (c === 0x3f || c === 0x23) break; // ? or #
+      if (c >= 128 || PLAIN_PATH_CHAR[c] === 0) return new URL(href).pathname;
+    }
+    return href.slice(start, end);
+  }
+  return new URL(href).pathname;
+}

@@ -1,5 +1,6 @@
 import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } from "./close_reason.ts";
 import type { EndpointRegistration } from "./container.ts";
+import { NO_PATH_PARAMETERS } from "./path_template.ts";
 import { rebuildRequest, urlOf } from "./request_copy.ts";
 import type { RequestCopy } from "./request_copy.ts";
 import type { SocketLike } from "./socket.ts";
@@ -699,11 +700,11 @@ class SessionExtras {
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
-const NO_PARAMETERS: Readonly<Record<string, string>> = Object.freeze({});
 
-function freezeParameters(parameters: Record<string, string>): Readonly<Record<string, string>> {
+function freezeParameters(parameters: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (parameters === NO_PATH_PARAMETERS) return parameters;
   for (const _ in parameters) return Object.freeze(parameters);
-  return NO_PARAMETERS;
+  return NO_PATH_PARAMETERS;
 }
 
 

@@ -71,12 +71,12 @@ describe("acceptUpgrade: routing and the request", () => {
     assert.equal(isUpgradeRequest(new Request("http://x/")), false);
   });
 
-  test("an accepted upgrade carries the URL, path parameters and limits", async () => {
+  test("an accepted upgrade carries the request, path parameters and limits", async () => {
     const container = createContainer();
     addEndpoint(container, "/rooms/{room}", { maxTextMessageBufferSize: 10, maxBinaryMessageBufferSize: 99 });
     const upgrade = accepted(await acceptUpgrade(stateOf(container), upgradeRequest("/rooms/caf%C3%A9?x=1")));
     assert.deepEqual(upgrade.pathParameters, { room: "café" });
-    assert.equal(upgrade.url.search, "?x=1");
+    assert.equal(new URL(upgrade.request.url).search, "?x=1");
     assert.equal(upgrade.protocol, "");
     assert.equal(upgrade.maxMessageBytes, 99);
     assert.deepEqual([...upgrade.headers], []);

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { addEndpoint, createContainer } from "../../mod.ts";
 import type { EndpointMap } from "../../mod.ts";
-import { matchPathTemplate, parsePathTemplate } from "../../src/path_template.ts";
+import { matchPathTemplate, parsePathTemplate, requestPathname } from "../../src/path_template.ts";
 import { stateOf } from "../../src/container.ts";
 import { AcceptedUpgrade, acceptUpgrade } from "../../src/handshake.ts";
 import { upgradeRequest } from "./memory_socket.ts";
@@ -135,5 +135,28 @@ describe("routing: paths the URL parser percent-encodes", () => {
     addEndpoint(container, "/caf%C3%A9", {});
     assert.ok((await acceptUpgrade(stateOf(container), upgradeRequest("/caf%C3%A9"))) instanceof AcceptedUpgrade);
     assert.ok((await acceptUpgrade(stateOf(container), upgradeRequest("/café"))) instanceof AcceptedUpgrade);
+  });
+});
+
+describe("requestPathname", () => {
+  test("gives what the URL parser gives, fast or not", () => {
+    const hrefs = [
+      "http://127.0.0.1:8080/echo",
+      "http://127.0.0.1:8080/chat/lobby?since=5#x",
+      "https://example.test/",
+      "http://h/a/./b",
+      "http://h/a/../b",
+      "http://h/a/%2e%2E/b",
+      "http://h/rooms/caf%C3%A9",
+      "http://h/rooms/café",
+      "http://h/a b",
+      "http://h/a\\b",
+      "http://h/x.json",
+      "http://h/~user/@me:1;p=2,q=(3)*!$&'+",
+      "http://h",
+      "http://h?q",
+      "http://user:pw@h:1/p",
+    ];
+    for (const href of hrefs) assert.equal(requestPathname(href), new URL(href).pathname, href);
   });
 });
