@@ -20,16 +20,20 @@ const MAX_SHARED_TEXT = 2048;
 /** At most this many distinct texts are shared, so hostile headers cannot grow the table without bound. */
 const MAX_SHARED_TEXTS = 1024;
 /** Headers that differ on every handshake: never worth sharing. */
-const PER_SESSION = new Set(["sec-websocket-key", "cookie", "authorization"]);
+function differsPerSession(name: string): boolean {
+  return name === "sec-websocket-key" || name === "cookie" || name === "authorization";
+}
 
 const shared = new Map<string, string>();
 
-/** The one copy of `text` every session shares, when it is worth sharing. */
+/**
+ * The one copy of `text` every session shares, when it is worth sharing. The
+ * lookup hashes `text`, which also flattens an appended string into one block.
+ */
 function share(text: string): string {
-  if (text.length > MAX_SHARED_TEXT) return text;
   const known = shared.get(text);
   if (known !== undefined) return known;
-  if (shared.size < MAX_SHARED_TEXTS) shared.set(text, text);
+  if (text.length <= MAX_SHARED_TEXT && shared.size < MAX_SHARED_TEXTS) shared.set(text, text);
   return text;
 }
 
@@ -39,16 +43,20 @@ function share(text: string): string {
  * undici's sorted `Headers`). The method is not kept: an upgrade is a GET.
  */
 export function copyRequest(request: Request, rawHeaders?: readonly string[]): RequestCopy {
-  const common: string[] = [];
+  // The common block is appended to (cheapest), then flattened by the lookup in `share`; the
+  // session's own lines are joined, so what the session keeps is one flat string, not the pieces.
+  let common = "";
   const own: string[] = [];
-  const add = (name: string, value: string): void => void (PER_SESSION.has(name) ? own : common).push(name, ": ", value, "\n");
+  const add = (name: string, value: string): void => {
+    if (differsPerSession(name)) own.push(name, ": ", value, "\n");
+    else common += `${name}: ${value}\n`;
+  };
   if (rawHeaders === undefined) {
     request.headers.forEach((value, name) => add(name, value));
   } else {
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) add(rawHeaders[i]!.toLowerCase(), rawHeaders[i + 1]!);
   }
-  // Joined, not concatenated: a concatenation would keep every piece.
-  return [share(request.url), share(common.join("")), own.join("")];
+  return [share(request.url), share(common), own.join("")];
 }
 
 /** The URL of the copied request. */
