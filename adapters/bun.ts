@@ -61,11 +61,19 @@ export interface ConnectionData {
   readonly session: Session | null;
 }
 
-/** `ws.data` as the adapter sees it: the accepted handshake, then the session. */
-interface Connection extends ConnectionData {
-  /** The accepted handshake, until `open` turns it into the session. */
+/**
+ * `ws.data` as the adapter sees it: one object per connection that holds the
+ * accepted handshake until `open` turns it into the session, and is also the
+ * socket the session drives (no separate wrapper per connection).
+ */
+class Connection extends BunSocket implements ConnectionData {
   accepted: AcceptedUpgrade | null;
-  session: WsSession | null;
+  session: WsSession | null = null;
+
+  constructor(accepted: AcceptedUpgrade) {
+    super(null, true);
+    this.accepted = accepted;
+  }
 }
 
 /**
@@ -100,7 +108,8 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
       // Binary messages then arrive as plain Uint8Arrays (not Buffers), without a copy.
       ws.binaryType = "uint8array";
       const data = ws.data as Connection;
-      const session = data.accepted!.connect(new BunSocket(ws, true), true);
+      data.attach(ws);
+      const session = data.accepted!.connect(data, true);
       data.accepted = null; // the session keeps what it needs of the handshake
       data.session = session;
       session.opened();
@@ -145,7 +154,7 @@ function upgradeHeaders(accepted: AcceptedUpgrade): Headers {
 
 /** Upgrades with Bun: the negotiated subprotocol and `modifyHandshake`'s headers go on the 101. */
 function upgradeAccepted(accepted: AcceptedUpgrade, server: Server<ConnectionData>): Response | undefined {
-  const data: Connection = { accepted, session: null };
+  const data = new Connection(accepted);
   // Topics ride Bun's publish: the server is how container.publish reaches this socket.
   accepted.registration.container.topics.nativePublishers.add(server);
   const upgraded = needsHeaders(accepted)

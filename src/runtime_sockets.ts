@@ -21,18 +21,38 @@ export interface BunServerWebSocketLike {
   publish(topic: string, data: string | Uint8Array): number;
 }
 
+/** Stands in for a Bun socket that is not open yet (see {@linkcode BunSocket.attach}). */
+const NOT_OPEN: BunServerWebSocketLike = {
+  send: () => 0,
+  close: () => {},
+  terminate: () => {},
+  getBufferedAmount: () => 0,
+  subscribe: () => {},
+  unsubscribe: () => {},
+  publish: () => 0,
+};
+
 /**
  * A Bun `ServerWebSocket` as the core drives it. With `nativeTopics`, topics
  * ride Bun's own publish; the adapter then registers its server as the
  * container's native publisher, so `container.publish` reaches these sockets.
+ * Made without a socket (the Bun adapter makes it at upgrade time, as the
+ * connection's `ws.data`), it drops everything until {@linkcode attach}.
  */
 export class BunSocket implements SocketLike {
-  readonly #socket: BunServerWebSocketLike;
-  /** Bun's topics for this socket, or undefined when the core loops. */
-  readonly nativeTopics: NativeTopics | undefined;
-  constructor(socket: BunServerWebSocketLike, nativeTopics: boolean) {
+  #socket: BunServerWebSocketLike;
+  readonly #nativeTopics: boolean;
+  constructor(socket: BunServerWebSocketLike | null, nativeTopics: boolean) {
+    this.#socket = socket ?? NOT_OPEN;
+    this.#nativeTopics = nativeTopics;
+  }
+  /** Gives the socket, once Bun opened it. */
+  attach(socket: BunServerWebSocketLike): void {
     this.#socket = socket;
-    this.nativeTopics = nativeTopics ? socket : undefined;
+  }
+  /** Bun's topics for this socket, or undefined when the core loops. */
+  get nativeTopics(): NativeTopics | undefined {
+    return this.#nativeTopics ? this.#socket : undefined;
   }
   get bufferedAmount(): number {
     return this.#socket.getBufferedAmount();

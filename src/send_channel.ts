@@ -60,17 +60,26 @@ interface WaitingPut {
   readonly resolve: (accepted: boolean) => void;
 }
 
+// #lifecycle
+const OPEN = 0;
+const CLOSED = 1;
+const ENDED = 2;
+// #activity
+const IDLE = 0;
+const PUMPING = 1;
+const WAITING_DRAIN = 2;
+const IN_FLIGHT = 3;
+
 class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   readonly #session: WsSession;
   readonly #capacity: number;
   // Both queues are made on first use: an idle channel holds no arrays.
   #buffer: Outgoing[] | null = null;
   #waitingPuts: WaitingPut[] | null = null;
-  #closed = false;
-  #ended = false;
-  #pumping = false;
-  #waitingDrain = false;
-  #inflight = false;
+  /** OPEN, then CLOSED once `close()` ran or the session ended, then ENDED once the session ended. */
+  #lifecycle = OPEN;
+  /** What the send loop is doing: IDLE, PUMPING, WAITING_DRAIN or IN_FLIGHT (an async send). */
+  #activity = IDLE;
   #inflightRespond: Respond | null | undefined = undefined;
   #sendTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #writable: WritableStream<Outgoing> | undefined = undefined;
@@ -87,11 +96,11 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#lifecycle !== OPEN;
   }
 
   put(value: Outgoing): Promise<boolean> {
-    if (this.#closed) {
+    if (this.#lifecycle !== OPEN) {
       this.#reportClosed(value);
       return FALSE;
     }
@@ -111,7 +120,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   }
 
   offer(value: Outgoing): boolean {
-    if (this.#closed || this.#buffered() >= this.#capacity || this.#waitingPuts !== null) return false;
+    if (this.#lifecycle !== OPEN || this.#buffered() >= this.#capacity || this.#waitingPuts !== null) return false;
     if (this.#idle() && typeof value === "string") {
       this.#session.transmit(value);
       return true;
@@ -122,8 +131,8 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#lifecycle !== OPEN) return;
+    this.#lifecycle = CLOSED;
     this.#pump();
   }
 
@@ -139,7 +148,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   }
 
   onDrain(): void {
-    this.#waitingDrain = false;
+    if (this.#activity === WAITING_DRAIN) this.#activity = IDLE;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
     this.#sendTimer = undefined;
     this.#pump();
@@ -147,13 +156,12 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
 
   /** Whether a message put now could go straight to the socket: nothing queued, in flight or waiting. */
   #idle(): boolean {
-    return this.#buffer === null && !this.#pumping && !this.#waitingDrain && !this.#inflight &&
-      this.#session.sendable && !this.#session.congested;
+    return this.#buffer === null && this.#activity === IDLE && this.#session.sendable && !this.#session.congested;
   }
 
   #pump(): void {
-    if (this.#pumping || this.#waitingDrain || this.#inflight || this.#ended) return;
-    this.#pumping = true;
+    if (this.#activity !== IDLE || this.#lifecycle === ENDED) return;
+    this.#activity = PUMPING;
     const session = this.#session;
     try {
       let buffer: Outgoing[] | null;
@@ -163,7 +171,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
           return;
         }
         if (session.congested) {
-          this.#waitingDrain = true;
+          this.#activity = WAITING_DRAIN;
           const timeout = session.sendTimeoutMs;
           if (timeout > 0) this.#sendTimer = setTimeout(() => session.closeWith(CLOSE_SEND_TIMEOUT), timeout);
           session.waitForDrain(this);
@@ -184,15 +192,15 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
           const result = session.transmit(payload);
           if (respond != null) this.#report(respond, result);
         } else {
-          this.#inflight = true;
+          this.#activity = IN_FLIGHT;
           this.#inflightRespond = respond;
           this.#sendOther(payload).then(this.#asyncSentBound ??= (result) => this.#asyncSent(result));
           return;
         }
       }
-      if (this.#closed && !this.#ended && this.#waitingPuts === null) session.close();
+      if (this.#lifecycle === CLOSED && this.#waitingPuts === null) session.close();
     } finally {
-      this.#pumping = false;
+      if (this.#activity === PUMPING) this.#activity = IDLE;
     }
   }
 
@@ -216,7 +224,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   }
 
   #asyncSent(result: SendResult): void {
-    this.#inflight = false;
+    this.#activity = IDLE;
     const respond = this.#inflightRespond;
     this.#inflightRespond = undefined;
     if (respond != null) this.#report(respond, result);
@@ -248,9 +256,8 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
 
   /** The session ended: buffered messages get "closed", waiting puts get false. */
   #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#closed = true;
+    if (this.#lifecycle === ENDED) return;
+    this.#lifecycle = ENDED;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
     this.#sendTimer = undefined;
     const buffered = this.#buffer ?? [];

@@ -108,8 +108,9 @@ export class TopicTable {
     }
     if (entry.native.size === 0) return;
     let status = 1;
-    if (except !== null && except.nativeTopics !== null) {
-      status = except.nativeTopics.publish(topic, data);
+    const senderTopics = except === null ? null : except.nativeTopics;
+    if (senderTopics !== null) {
+      status = senderTopics.publish(topic, data);
     } else {
       for (const publisher of this.nativePublishers) {
         if (publisher.publish(topic, data) === -1) status = -1;
