@@ -28,7 +28,10 @@ export interface WorkloadParams {
 
 /** What the runner asks one load-client process to do. */
 export interface ClientJob {
-  workload: Workload | "smoke";
+  /** A workload, `smoke`, or `handshakes` (a fixed count, see `bench/handshake_cost.ts`). */
+  workload: Workload | "smoke" | "handshakes";
+  /** For `handshakes`: how many to measure. */
+  handshakes?: number;
   /** `http://127.0.0.1:<port>`; the client derives `ws://` URLs and `/stats` from it. */
   origin: string;
   warmupSeconds: number;

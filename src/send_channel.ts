@@ -260,11 +260,12 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
     this.#lifecycle = ENDED;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
     this.#sendTimer = undefined;
-    const buffered = this.#buffer ?? [];
+    const buffered = this.#buffer;
     this.#buffer = null;
-    for (const item of buffered) this.#reportClosed(item);
-    const waiting = this.#waitingPuts ?? [];
+    if (buffered !== null) for (const item of buffered) this.#reportClosed(item);
+    const waiting = this.#waitingPuts;
     this.#waitingPuts = null;
+    if (waiting === null) return;
     for (const put of waiting) {
       this.#reportClosed(put.value);
       put.resolve(false);

@@ -21,7 +21,8 @@ const CONNECTING = 0; // socket not yet open; onOpen has not run
 const OPENING = 1; // onOpen is running
 const OPEN = 2;
 const CLOSING = 3; // a close was started or received; onClose not yet run
-const CLOSED = 4; // onClose has run (or the session never opened)
+const CLOSED = 4; // closed; onClose is running (or the session never opened)
+const SETTLED = 5; // onClose has run: `closed` is settled
 
 /** Reasons the core closes with. Error text never reaches the client. */
 export const CLOSE_INTERNAL_ERROR = new CloseReason(CloseCodes.UNEXPECTED_CONDITION, "Internal Error");
@@ -89,6 +90,9 @@ export class WsSession implements Session, TopicSubscriber {
   #sessionObject: unknown = undefined;
   /** True while `onOpen` has not settled. */
   #opening = false;
+  /** The close this side started, and the one the peer sent (or 1006 when the connection dropped). */
+  #closeSent: CloseReason | null = null;
+  #closeReceived: CloseReason | null = null;
   /** The upgrade request, kept compact (see `request_copy.ts`). */
   readonly #requestCopy: RequestCopy;
   #idleTimeoutMs: number;
@@ -179,18 +183,21 @@ export class WsSession implements Session, TopicSubscriber {
   get closed(): Promise<CloseReason> {
     const more = this.#more;
     if (more.closed === undefined) {
-      const settled = more.finalReason;
-      more.closed = settled !== undefined
-        ? Promise.resolve(settled)
+      more.closed = this.#state === SETTLED
+        ? Promise.resolve(this.#finalReason())
         : new Promise((resolve) => (more.resolveClosed = resolve));
     }
     return more.closed;
   }
 
-  #settleClosed(reason: CloseReason): void {
-    const more = this.#more;
-    more.finalReason = reason;
-    more.resolveClosed?.(reason);
+  /** The reason the session closed with: the close this side started, else the peer's, else 1006. */
+  #finalReason(): CloseReason {
+    return this.#closeSent ?? this.#closeReceived ?? CLOSE_ABNORMAL;
+  }
+
+  #settleClosed(): void {
+    this.#state = SETTLED;
+    this.#extras?.resolveClosed?.(this.#finalReason());
   }
 
   #failCallback(): (error: unknown) => void {
@@ -283,9 +290,9 @@ export class WsSession implements Session, TopicSubscriber {
     if (registration.openSessions.size >= registration.maxSessions) {
       // The endpoint filled up between the handshake and now; onOpen never runs.
       this.#state = CLOSED;
-      this.#more.closeSent = CLOSE_ENDPOINT_FULL;
+      this.#closeSent = CLOSE_ENDPOINT_FULL;
       this.#socket.close(CLOSE_ENDPOINT_FULL.code, CLOSE_ENDPOINT_FULL.reasonPhrase);
-      this.#settleClosed(CLOSE_ENDPOINT_FULL);
+      this.#settleClosed();
       return;
     }
     this.#state = OPENING;
@@ -357,12 +364,11 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** The connection closed: with the peer's code, or 1006 when it dropped. */
   receiveClose(code: number, reason: string): void {
-    const more = this.#more;
-    if (this.#state === CLOSED || more.closeReceived !== null) return;
-    const received = more.closeReceived = reportedCloseReason(code, reason);
+    if (this.#state >= CLOSED || this.#closeReceived !== null) return;
+    this.#closeReceived = reportedCloseReason(code, reason);
     if (this.#state === CONNECTING) {
       this.#state = CLOSED;
-      this.#settleClosed(received);
+      this.#settleClosed();
       return;
     }
     this.#leaveOpen();
@@ -381,7 +387,7 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Ends the session now, without waiting for the closing handshake (shutdown timeout). */
   terminate(): void {
-    if (this.#state === CLOSED) return;
+    if (this.#state >= CLOSED) return;
     try {
       this.#socket.terminate();
     } catch (error) {
@@ -431,7 +437,7 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Bytes the runtime holds for this client. */
   get bufferedAmount(): number {
-    return this.#state === CLOSED ? 0 : this.#socket.bufferedAmount;
+    return this.#state >= CLOSED ? 0 : this.#socket.bufferedAmount;
   }
 
   /**
@@ -547,33 +553,32 @@ export class WsSession implements Session, TopicSubscriber {
     this.#sessionObject = value;
     if (this.#state === OPENING) this.#state = OPEN;
     const extras = this.#extras;
-    if (extras === null) return; // nothing arrived and nothing closed while onOpen ran
-    const pending = extras.pending;
-    extras.pending = null;
+    const pending = extras === null ? null : extras.pending;
+    if (extras !== null) extras.pending = null;
     // Messages that arrived while onOpen ran are delivered unless the server has started closing.
-    if (pending !== null && extras.closeSent === null) {
+    if (pending !== null && this.#closeSent === null) {
       for (const message of pending) {
-        if (extras.closeSent !== null) break;
+        if (this.#closeSent !== null) break;
         if (typeof message === "string") this.#deliverText(message);
         else this.#deliverBinary(message);
       }
     }
-    if (extras.closeReceived !== null && this.#state !== CLOSED) this.#finish();
+    if (this.#closeReceived !== null && this.#state < CLOSED) this.#finish();
   }
 
   #openFailed(error: unknown): void {
     this.#opening = false;
     if (this.#extras !== null) this.#extras.pending = null;
     this.#reportError(error);
-    if ((this.#extras?.closeReceived ?? null) !== null) {
-      if (this.#state !== CLOSED) this.#finish();
+    if (this.#closeReceived !== null) {
+      if (this.#state < CLOSED) this.#finish();
       return;
     }
     this.#initiateClose(CLOSE_INTERNAL_ERROR);
   }
 
   #fail(error: unknown): void {
-    if (this.#state === CLOSED) {
+    if (this.#state >= CLOSED) {
       this.#logger.error(`plinth: a callback of session ${this.id} failed after it closed`, error);
       return;
     }
@@ -599,7 +604,7 @@ export class WsSession implements Session, TopicSubscriber {
 
   #initiateClose(reason: CloseReason): void {
     if (this.#state >= CLOSING || this.#state === CONNECTING) return;
-    this.#more.closeSent = reason;
+    this.#closeSent = reason;
     this.#leaveOpen();
     // A peer that never answers (it stopped reading) must not hold the session open.
     this.#more.closeTimer = setTimeout(WsSession.#terminateOf, CLOSE_HANDSHAKE_TIMEOUT_MS, this);
@@ -632,22 +637,24 @@ export class WsSession implements Session, TopicSubscriber {
 
   #finish(): void {
     this.#state = CLOSED;
-    const more = this.#more;
-    if (more.drainPoll !== undefined) clearTimeout(more.drainPoll);
-    more.drainPoll = undefined;
-    if (more.closeTimer !== undefined) clearTimeout(more.closeTimer);
-    more.closeTimer = undefined;
+    const extras = this.#extras;
+    if (extras !== null) {
+      if (extras.drainPoll !== undefined) clearTimeout(extras.drainPoll);
+      extras.drainPoll = undefined;
+      if (extras.closeTimer !== undefined) clearTimeout(extras.closeTimer);
+      extras.closeTimer = undefined;
+    }
     this.#scope?.delete(this);
-    const reason = more.closeSent ?? more.closeReceived ?? CLOSE_ABNORMAL;
+    const reason = this.#finalReason();
     const onClose = this.#endpoint.onClose;
     if (onClose === undefined) {
-      this.#settleClosed(reason);
+      this.#settleClosed();
       return;
     }
-    const done = (): void => this.#settleClosed(reason);
+    const done = (): void => this.#settleClosed();
     const failed = (error: unknown): void => {
       this.#logger.error(`plinth: onClose of session ${this.id} failed`, error);
-      this.#settleClosed(reason);
+      this.#settleClosed();
     };
     try {
       const result = onClose(this.#sessionObject, this, reason);
@@ -673,7 +680,7 @@ export class WsSession implements Session, TopicSubscriber {
     const more = this.#more;
     more.drainPoll = undefined;
     this.drained();
-    if (more.drainWaiters !== null && this.#state !== CLOSED) {
+    if (more.drainWaiters !== null && this.#state < CLOSED) {
       more.drainPoll = setTimeout(WsSession.#pollDrainOf, DRAIN_POLL_MS, this);
     }
   }
@@ -683,14 +690,11 @@ export class WsSession implements Session, TopicSubscriber {
 class SessionExtras {
   /** Messages that arrived while `onOpen` ran. */
   pending: (string | Uint8Array)[] | null = null;
-  closeSent: CloseReason | null = null;
-  closeReceived: CloseReason | null = null;
   request: Request | undefined = undefined;
   requestURI: URL | undefined = undefined;
   userProperties: Map<string, unknown> | undefined = undefined;
   closed: Promise<CloseReason> | undefined = undefined;
   resolveClosed: ((reason: CloseReason) => void) | undefined = undefined;
-  finalReason: CloseReason | undefined = undefined;
   drainWaiters: DrainWaiter[] | null = null;
   drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
   closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;

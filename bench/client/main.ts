@@ -9,6 +9,7 @@ import type { ClientJob, ClientResult } from "../types.ts";
 import { runChat } from "./chat.ts";
 import { runConnect } from "./connect.ts";
 import { runEcho } from "./echo.ts";
+import { runHandshakes } from "./handshakes.ts";
 import { runIdle } from "./idle.ts";
 import { runSmoke } from "./smoke.ts";
 
@@ -22,6 +23,8 @@ async function run(job: ClientJob): Promise<ClientResult | { ok: true }> {
       return runConnect(job);
     case "idle":
       return runIdle(job);
+    case "handshakes":
+      return runHandshakes(job, job.handshakes ?? 20_000);
     case "smoke":
       await runSmoke(job.origin);
       return { ok: true };
