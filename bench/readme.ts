@@ -62,10 +62,14 @@ same runtime measured in the same run.
 npm run bench                         # = tsx bench/run.ts: 5 rounds × every row × every workload
 npx tsx bench/run.ts --rounds 3 --duration 2 --only deno,bun_native --workloads echo,chat
 npx tsx bench/run.ts --smoke          # every server starts and answers /stats, /echo, /chat (used by npm test)
+npx tsx bench/handshake_cost.ts --only bun   # server CPU per handshake from fixed work (20,000 per row, 3 rounds)
 \`\`\`
 
 A full default run (10 rows) takes about 17 minutes on a quiet 2-core machine (about 20 s per row per round), longer when other processes force reruns.
 It rewrites \`bench/results.json\`, \`bench/results.svg\` and this README (\`--no-write\` prints only).
+\`bench/handshake_cost.ts\` prints and writes nothing: on this shared machine a fixed amount of work
+read from the server's own CPU counters separates small differences (plinth against Hono) that a
+rate over 3 s cannot. What the figures mean, target by target: [\`docs/performance.md\`](../docs/performance.md).
 Nothing in \`npm test\` runs the benchmark or asserts a time; \`--smoke\` only checks that every
 server works, and exits 1 if one does not.
 
