@@ -385,9 +385,12 @@ export function answerOtherUpgrades(server: UpgradeEmitter, fetch: NodeFetch): v
 
 const ignoreError = (): void => {};
 
+/** Text as a UTF-8 `Buffer`, which `ws` sends as it is (a plain `Uint8Array` it wraps per send). */
+const utf8Buffer = (text: string): Uint8Array => Buffer.from(text, "utf8");
+
 /** Wires an open `ws` socket to a new session: messages, close and drain go straight to it. */
 function connect(accepted: AcceptedUpgrade, ws: WebSocket, tcp: Socket): WsSession {
-  const session = accepted.connect(new NodeWsSocket(ws), true);
+  const session = accepted.connect(new NodeWsSocket(ws, utf8Buffer), true);
   ws.on("message", (data, isBinary) => {
     // ws hands over a Buffer (binaryType "nodebuffer"); it is not reused, so a view is safe to keep.
     const bytes = data as Buffer;

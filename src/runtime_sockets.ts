@@ -86,8 +86,11 @@ const AS_TEXT = { binary: false } as const;
 /** A `ws` `WebSocket` (Node) as the core drives it. */
 export class NodeWsSocket implements SocketLike {
   readonly #socket: NodeWsLike;
-  constructor(socket: NodeWsLike) {
+  readonly encodeText: ((text: string) => Uint8Array) | undefined;
+  /** `encodeText`: makes a Node `Buffer` (`ws` then sends it without wrapping it per subscriber). */
+  constructor(socket: NodeWsLike, encodeText?: (text: string) => Uint8Array) {
     this.#socket = socket;
+    this.encodeText = encodeText;
   }
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount;

@@ -492,9 +492,11 @@ export class WsSession implements Session, TopicSubscriber {
     this.#initiateClose(reason);
   }
 
-  /** Whether the socket takes pre-encoded text (see `SocketLike.sendText`). */
-  get takesEncodedText(): boolean {
-    return this.#socket.sendText !== undefined;
+  /** How to encode text for this socket, when it takes pre-encoded text (see `SocketLike.sendText`). */
+  get textEncoder(): ((text: string) => Uint8Array) | null {
+    const socket = this.#socket;
+    if (socket.sendText === undefined) return null;
+    return socket.encodeText ?? encodeUtf8;
   }
 
   /** Topic delivery: sends, unless the subscriber is over its backpressure limit (then 1008). */
@@ -704,6 +706,8 @@ class SessionExtras {
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
+const UTF8 = new TextEncoder();
+const encodeUtf8 = (text: string): Uint8Array => UTF8.encode(text);
 
 function freezeParameters(parameters: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   if (parameters === NO_PATH_PARAMETERS) return parameters;

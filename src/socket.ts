@@ -27,6 +27,11 @@ export interface SocketLike {
    * many subscribers is then encoded once, not once per subscriber. Returns as `send`.
    */
   sendText?(utf8: Uint8Array): number;
+  /**
+   * With `sendText`: encodes text the way this runtime sends bytes cheapest (`ws` sends a Node
+   * `Buffer` as it is, and wraps any other `Uint8Array` per send). Default: `TextEncoder`.
+   */
+  readonly encodeText?: (text: string) => Uint8Array;
   /** Starts the closing handshake with a code an endpoint may send. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a closing handshake. */

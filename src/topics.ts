@@ -23,8 +23,11 @@ export interface NativePublisher {
 export interface TopicSubscriber {
   /** The runtime's own topics for this socket, or null when the core loops. */
   readonly nativeTopics: NativeTopics | null;
-  /** Whether its socket takes pre-encoded text (`SocketLike.sendText`). */
-  readonly takesEncodedText?: boolean;
+  /**
+   * How to encode text for its socket when the socket takes pre-encoded text
+   * (`SocketLike.sendText`); absent or null when it does not.
+   */
+  readonly textEncoder?: ((text: string) => Uint8Array) | null;
   /**
    * Loop path: sends one published frame, or closes the subscriber (1008) when it cannot keep up.
    * `utf8` is `data` already encoded when `data` is text and the table encoded it once for all.
@@ -39,6 +42,8 @@ class Topic {
   readonly looped = new Set<TopicSubscriber>();
   /** Looped members whose socket takes pre-encoded text. */
   encoders = 0;
+  /** The encoder of the first such member (on Node, one that makes a `Buffer`, which `ws` sends as is). */
+  encode: ((text: string) => Uint8Array) | null = null;
   readonly native = new Set<TopicSubscriber>();
   sweepScheduled = false;
   readonly sweep = (): void => {
@@ -70,7 +75,11 @@ export class TopicTable {
     if (native === null) {
       if (!entry.looped.has(subscriber)) {
         entry.looped.add(subscriber);
-        if (subscriber.takesEncodedText === true) entry.encoders++;
+        const encoder = subscriber.textEncoder ?? null;
+        if (encoder !== null) {
+          entry.encoders++;
+          entry.encode ??= encoder;
+        }
       }
     } else {
       entry.native.add(subscriber);
@@ -84,7 +93,7 @@ export class TopicTable {
     if (entry === undefined) return;
     const native = subscriber.nativeTopics;
     if (native === null) {
-      if (entry.looped.delete(subscriber) && subscriber.takesEncodedText === true) entry.encoders--;
+      if (entry.looped.delete(subscriber) && (subscriber.textEncoder ?? null) !== null) entry.encoders--;
     } else if (entry.native.delete(subscriber)) {
       try {
         native.unsubscribe(topic);
@@ -102,7 +111,8 @@ export class TopicTable {
     const entry = this.#topics.get(topic);
     if (entry === undefined) return;
     // Text for several subscribers whose runtime takes encoded text is encoded once, not per subscriber.
-    const utf8 = typeof data === "string" && entry.encoders > 1 ? TEXT_ENCODER.encode(data) : null;
+    const encode = entry.encode;
+    const utf8 = typeof data === "string" && entry.encoders > 1 && encode !== null ? encode(data) : null;
     for (const member of entry.looped) {
       if (member !== except) member.deliverPublished(data, utf8);
     }
@@ -129,7 +139,6 @@ export class TopicTable {
   }
 }
 
-const TEXT_ENCODER = new TextEncoder();
 
 /**
  * @throws {TypeError} unless `topic` is a non-empty string

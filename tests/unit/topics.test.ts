@@ -192,9 +192,10 @@ describe("TopicTable", () => {
   test("text published to several subscribers that take encoded text is encoded once for all", () => {
     const table = new TopicTable();
     const seen: (Uint8Array | null)[] = [];
+    const encoder = new TextEncoder();
     const subscriber = (takesEncodedText: boolean) => ({
       nativeTopics: null,
-      takesEncodedText,
+      textEncoder: takesEncodedText ? (text: string) => encoder.encode(text) : null,
       deliverPublished: (_d: string | Uint8Array, utf8: Uint8Array | null) => void seen.push(utf8),
       checkBackpressure: () => {},
     });
