@@ -156,7 +156,7 @@ function upgradeHeaders(accepted: AcceptedUpgrade): Headers {
 function upgradeAccepted(accepted: AcceptedUpgrade, server: Server<ConnectionData>): Response | undefined {
   const data = new Connection(accepted);
   // Topics ride Bun's publish: the server is how container.publish reaches this socket.
-  accepted.registration.container.topics.nativePublishers.add(server);
+  accepted.registration.container.topics.addNativePublisher(server);
   const upgraded = needsHeaders(accepted)
     ? server.upgrade(accepted.request, { headers: upgradeHeaders(accepted), data })
     : server.upgrade(accepted.request, { data });
@@ -254,7 +254,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
       void server.stop(false);
       const force = setTimeout(() => void server.stop(true), left);
       (force as { unref?: () => void }).unref?.();
-      stateOf(container).topics.nativePublishers.delete(server);
+      stateOf(container).topics.deleteNativePublisher(server);
     })();
   shutdownOnAbort(settled.signal, () => shutdown());
   return Promise.resolve({ port, url: serverUrl(settled.hostname, port), shutdown });

@@ -61,8 +61,19 @@ class Topic {
  */
 export class TopicTable {
   readonly #topics = new Map<string, Topic>();
-  /** Runtime servers whose publish reaches their native subscribers. */
-  readonly nativePublishers: Set<NativePublisher> = new Set();
+  /** Runtime servers whose publish reaches their native subscribers (an array: one or two, read per publish). */
+  readonly nativePublishers: NativePublisher[] = [];
+
+  /** Adds a runtime server whose publish reaches its native subscribers (once). */
+  addNativePublisher(publisher: NativePublisher): void {
+    if (!this.nativePublishers.includes(publisher)) this.nativePublishers.push(publisher);
+  }
+
+  /** Removes a runtime server added with {@linkcode addNativePublisher}. */
+  deleteNativePublisher(publisher: NativePublisher): void {
+    const at = this.nativePublishers.indexOf(publisher);
+    if (at >= 0) this.nativePublishers.splice(at, 1);
+  }
 
   /** Adds `subscriber` to `topic`. */
   subscribe(topic: string, subscriber: TopicSubscriber): void {
@@ -113,8 +124,10 @@ export class TopicTable {
     // Text for several subscribers whose runtime takes encoded text is encoded once, not per subscriber.
     const encode = entry.encode;
     const utf8 = typeof data === "string" && entry.encoders > 1 && encode !== null ? encode(data) : null;
-    for (const member of entry.looped) {
-      if (member !== except) member.deliverPublished(data, utf8);
+    if (entry.looped.size !== 0) {
+      for (const member of entry.looped) {
+        if (member !== except) member.deliverPublished(data, utf8);
+      }
     }
     if (entry.native.size === 0) return;
     let status = 1;
@@ -122,8 +135,9 @@ export class TopicTable {
     if (senderTopics !== null) {
       status = senderTopics.publish(topic, data);
     } else {
-      for (const publisher of this.nativePublishers) {
-        if (publisher.publish(topic, data) === -1) status = -1;
+      const publishers = this.nativePublishers;
+      for (let i = 0; i < publishers.length; i++) {
+        if (publishers[i]!.publish(topic, data) === -1) status = -1;
       }
     }
     if (status === -1 && !entry.sweepScheduled) {
