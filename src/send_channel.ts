@@ -76,7 +76,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   // Both queues are made on first use: an idle channel holds no arrays.
   #buffer: Outgoing[] | null = null;
   #waitingPuts: WaitingPut[] | null = null;
-  /** OPEN, then CLOSED once `close()` ran or the session ended, then ENDED once the session ended. */
+  /** OPEN; CLOSED once `close()` ran (buffered messages still go out); ENDED once the session ended. */
   #lifecycle = OPEN;
   /** What the send loop is doing: IDLE, PUMPING, WAITING_DRAIN or IN_FLIGHT (an async send). */
   #activity = IDLE;

@@ -398,11 +398,15 @@ export class WsSession implements Session, TopicSubscriber {
 
   // ---- sending (used by Remote, the send channel and topics) ------------------------------
 
-  /** Sends text or bytes now; the outcome, synchronously. */
-  transmit(data: string | Uint8Array): SendResult {
+  /**
+   * Sends text or bytes now; the outcome, synchronously. `utf8`: `data` already encoded (a
+   * published text), sent as a text frame where the socket takes encoded text.
+   */
+  transmit(data: string | Uint8Array, utf8: Uint8Array | null = null): SendResult {
     if (this.#state !== OPEN && this.#state !== OPENING) return "closed";
     try {
-      const status = this.#socket.send(data);
+      const socket = this.#socket;
+      const status = utf8 !== null && socket.sendText !== undefined ? socket.sendText(utf8) : socket.send(data);
       if (status === 0) return "closed";
       if (status < 0) this.#maybeBuffered = true;
     } catch (error) {
@@ -502,22 +506,12 @@ export class WsSession implements Session, TopicSubscriber {
   /** Topic delivery: sends, unless the subscriber is over its backpressure limit (then 1008). */
   deliverPublished(data: string | Uint8Array, utf8: Uint8Array | null): void {
     if (this.#state !== OPEN && this.#state !== OPENING) return;
-    const socket = this.#socket;
-    if (socket.bufferedAmount > this.#registration.backpressureLimit) {
+    if (this.#socket.bufferedAmount > this.#registration.backpressureLimit) {
       this.#initiateClose(CLOSE_BACKPRESSURE);
       return;
     }
-    if (utf8 === null || socket.sendText === undefined) {
-      this.transmit(data);
-      return;
-    }
-    try {
-      const status = socket.sendText(utf8);
-      if (status < 0) this.#maybeBuffered = true;
-    } catch {
-      // As transmit: a failed send of a published message is the connection's end, reported by its close.
-    }
-    if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+    // A failed send of a published message is the connection's end, which its close reports.
+    this.transmit(data, utf8);
   }
 
   /** Native topics: closes the session with 1008 when its buffer is over the backpressure limit. */
