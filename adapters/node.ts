@@ -307,19 +307,32 @@ export function withIntactRefusals<E extends NodeBindings>(
   if (typeof fetch !== "function") {
     throw new TypeError(`withIntactRefusals: fetch must be a function, got ${describe(fetch)}`);
   }
+  const isAccepted = (response: Response): boolean => !(response instanceof Response) || isUpgradeMarker(response);
   return async (request, env) => {
     if (!isUpgradePass(env)) return fetch(request, env);
-    let response: Response;
-    try {
-      response = await fetch(request, env);
-    } catch (error) {
-      response = new Response("Internal Server Error", { status: 500 });
-      await writeRefusal(env.incoming.socket, response);
-      throw error;
-    }
-    if (response instanceof Response && !isUpgradeMarker(response)) await writeRefusal(env.incoming.socket, response);
-    return response;
+    return await answerUpgradePass(env, () => fetch(request, env), isAccepted);
   };
+}
+
+/**
+ * node-server's upgrade pass: runs `answer`, and writes what it answered to the socket whole
+ * (status, headers, body) unless `isAccepted` says node-server took the upgrade; when `answer`
+ * throws, a 500 is written and the error rethrown.
+ */
+async function answerUpgradePass(
+  env: NodeBindings,
+  answer: () => Response | Promise<Response>,
+  isAccepted: (response: Response) => boolean,
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await answer();
+  } catch (error) {
+    await writeRefusal(env.incoming.socket, new Response("Internal Server Error", { status: 500 }));
+    throw error;
+  }
+  if (!isAccepted(response)) await writeRefusal(env.incoming.socket, response);
+  return response;
 }
 
 /**
@@ -491,18 +504,12 @@ function handlerWithScope(
     if (!isUpgradePass(env)) return (await routeRequest(container, request, scope, fallback, notUpgradable)) ?? upgradeFailed();
     // node-server's "accepted" answer, once the upgrade went through; any other answer is a refusal to write.
     let acceptedAnswer: Response | undefined;
-    let response: Response;
-    try {
-      response = (await routeRequest(container, request, scope, fallback, async (accepted) => {
+    const route = async (): Promise<Response> =>
+      (await routeRequest(container, request, scope, fallback, async (accepted) => {
         acceptedAnswer = await upgradeAccepted(request, env, accepted);
         return acceptedAnswer ?? new Response("Bad WebSocket handshake", { status: 400 });
       }, env.incoming.rawHeaders)) ?? upgradeFailed();
-    } catch (error) {
-      await writeRefusal(env.incoming.socket, new Response("Internal Server Error", { status: 500 }));
-      throw error;
-    }
-    if (response !== acceptedAnswer) await writeRefusal(env.incoming.socket, response);
-    return response;
+    return await answerUpgradePass(env, route, (response) => response === acceptedAnswer);
   };
 }
 
