@@ -60,6 +60,30 @@ describe(`session [${ADAPTER}]`, () => {
     assert.equal(sa.isOpen, false);
   });
 
+  test("session.request is the handshake as the client sent it, for each session, after it closed too", async () => {
+    sessions.length = 0;
+    const a = await connect(`${server.url}/props/1?q=a`, ["p1"]);
+    const b = await connect(`${server.url}/props/2`);
+    await eventually(() => sessions.length === 2);
+    const [sa, sb] = sessions as [Session, Session];
+    a.close(1000);
+    b.close(1000);
+    await Promise.all([sa.closed, sb.closed]);
+    const host = new URL(server.url).host;
+    for (const [session, path] of [[sa, "/props/1?q=a"], [sb, "/props/2"]] as const) {
+      const request = session.request;
+      assert.equal(request.method, "GET");
+      assert.equal(request.url, `${server.url}${path}`);
+      assert.equal(request.headers.get("host"), host);
+      assert.equal(request.headers.get("upgrade")?.toLowerCase(), "websocket");
+      assert.equal(request.headers.get("sec-websocket-version"), "13");
+      assert.match(request.headers.get("sec-websocket-key") ?? "", /^[A-Za-z0-9+/]{22}==$/);
+    }
+    assert.equal(sa.request.headers.get("sec-websocket-protocol"), "p1");
+    assert.equal(sb.request.headers.get("sec-websocket-protocol"), null);
+    assert.notEqual(sa.request.headers.get("sec-websocket-key"), sb.request.headers.get("sec-websocket-key"), "each session keeps its own key");
+  });
+
   test("openSessions holds the open sessions of the same endpoint only", async () => {
     sessions.length = 0;
     const a = await connect(`${server.url}/props/1`);
