@@ -139,6 +139,7 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
 /** Whether the 101 needs headers of plinth's: a subprotocol to answer (or refuse), or `modifyHandshake`'s. */
 function needsHeaders(accepted: AcceptedUpgrade): boolean {
   if (accepted.request.headers.has("sec-websocket-protocol")) return true;
+  if (!accepted.hasHeaders) return false;
   for (const _ of accepted.headers.keys()) return true;
   return false;
 }
@@ -169,9 +170,17 @@ function handlersWithScope(
   fallback: Fallback | undefined,
   scope: ServerScope | null,
 ): BunHandlers {
+  // The upgrade step for the server Bun passes, made once per server rather than once per request.
+  let upgradeServer: Server<ConnectionData> | null = null;
+  let upgrade = (_accepted: AcceptedUpgrade): Response | undefined => undefined;
   return {
-    fetch: (request, server) =>
-      routeRequest(container, request, scope, fallback, (accepted) => upgradeAccepted(accepted, server)),
+    fetch: (request, server) => {
+      if (server !== upgradeServer) {
+        upgradeServer = server;
+        upgrade = (accepted) => upgradeAccepted(accepted, server);
+      }
+      return routeRequest(container, request, scope, fallback, upgrade);
+    },
     websocket: websocketHandler(container),
   };
 }

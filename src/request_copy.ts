@@ -4,37 +4,97 @@
  * header lines, taken before the runtime consumes the request (Deno closes it
  * on upgrade).
  *
- * Most of a handshake is the same for every client of a server: the URL,
- * `host`, `upgrade`, `connection`, the version, and a browser's
- * `user-agent`, `origin` and `accept-language`. Those lines are kept as one
- * block, once per process, and shared; only what differs on every handshake
- * (the key, cookies, credentials) is kept per session.
+ * Most of a handshake is the same for every client of a server: `host`,
+ * `upgrade`, `connection`, the version, and a browser's `user-agent`,
+ * `origin` and `accept-language`. Those lines, and the names of the lines
+ * that differ on every handshake (the key, cookies, credentials), make a
+ * {@linkcode HeaderLayout} kept once per process and shared; a session keeps
+ * only the values of its own lines. A handshake is first compared line by line
+ * with the previous one's layout, so the common case builds no string at all.
  * @module
  */
 
-/** The URL, the header lines clients send alike (shared), and this session's own header lines. */
-export type RequestCopy = readonly [url: string, sharedLines: string, ownLines: string];
-
-/** Texts up to this length are shared between sessions; longer ones are kept per session. */
-const MAX_SHARED_TEXT = 2048;
-/** At most this many distinct texts are shared, so hostile headers cannot grow the table without bound. */
-const MAX_SHARED_TEXTS = 1024;
 /** Headers that differ on every handshake: never worth sharing. */
 function differsPerSession(name: string): boolean {
   return name === "sec-websocket-key" || name === "cookie" || name === "authorization";
 }
 
-const shared = new Map<string, string>();
-
 /**
- * The one copy of `text` every session shares, when it is worth sharing. The
- * lookup hashes `text`, which also flattens an appended string into one block.
+ * The shape of a handshake's header list, in the order it was read: the lines
+ * clients send alike (name and value), then the names of the lines whose value
+ * each session keeps itself. Shared by every session whose handshake has it.
  */
-function share(text: string): string {
-  const known = shared.get(text);
+export class HeaderLayout {
+  constructor(
+    readonly names: readonly string[],
+    readonly values: readonly string[],
+    readonly ownNames: readonly string[],
+  ) {}
+}
+
+/** What {@linkcode copyRequest} takes of a request: the session stores the three parts as they are. */
+export class RequestCopy {
+  constructor(
+    /** The request URL (shared with the previous handshake's when equal). */
+    readonly url: string,
+    /** The header layout (shared). */
+    readonly layout: HeaderLayout,
+    /** The values of `layout.ownNames`, joined with `"\n"` (a header value never holds a line break); one value is kept as is. */
+    readonly ownValues: string,
+  ) {}
+}
+
+/** Layouts up to this many characters of text are shared between sessions; longer ones are kept per session. */
+const MAX_SHARED_LAYOUT_TEXT = 2048;
+/** At most this many distinct layouts are shared, so hostile headers cannot grow the table without bound. */
+const MAX_SHARED_LAYOUTS = 1024;
+/** Shared layouts by their text. */
+const layouts = new Map<string, HeaderLayout>();
+
+// The comparison with the previous handshake's layout runs as a header-list callback with no
+// closure per handshake: its state lives here (copies are synchronous and never nest).
+let recentUrl = "";
+let recent = new HeaderLayout([], [], []);
+let commonAt = 0;
+let ownAt = 0;
+let matches = true;
+let ownValues = "";
+
+function compareLine(value: string, name: string): void {
+  if (differsPerSession(name)) {
+    ownValues = ownAt === 0 ? value : `${ownValues}\n${value}`;
+    if (matches && recent.ownNames[ownAt] !== name) matches = false;
+    ownAt++;
+  } else if (matches && recent.names[commonAt] === name && recent.values[commonAt] === value) {
+    commonAt++;
+  } else {
+    matches = false;
+  }
+}
+
+// Used only when the handshake differs from the previous one's layout.
+let names: string[] = [];
+let values: string[] = [];
+let ownNames: string[] = [];
+
+function collectLine(value: string, name: string): void {
+  if (differsPerSession(name)) {
+    ownNames.push(name);
+  } else {
+    names.push(name);
+    values.push(value);
+  }
+}
+
+/** The shared layout equal to the collected lines (made and shared when new, if the table has room). */
+function collectedLayout(): HeaderLayout {
+  let text = ownNames.join(",");
+  for (let i = 0; i < names.length; i++) text += `\n${names[i]}: ${values[i]}`;
+  const known = layouts.get(text);
   if (known !== undefined) return known;
-  if (text.length <= MAX_SHARED_TEXT && shared.size < MAX_SHARED_TEXTS) shared.set(text, text);
-  return text;
+  const layout = new HeaderLayout(names, values, ownNames);
+  if (text.length <= MAX_SHARED_LAYOUT_TEXT && layouts.size < MAX_SHARED_LAYOUTS) layouts.set(text, layout);
+  return layout;
 }
 
 /**
@@ -43,35 +103,39 @@ function share(text: string): string {
  * undici's sorted `Headers`). The method is not kept: an upgrade is a GET.
  */
 export function copyRequest(request: Request, rawHeaders?: readonly string[]): RequestCopy {
-  // The common block is appended to (cheapest), then flattened by the lookup in `share`; the
-  // session's own lines are joined, so what the session keeps is one flat string, not the pieces.
-  let common = "";
-  const own: string[] = [];
-  const add = (name: string, value: string): void => {
-    if (differsPerSession(name)) own.push(name, ": ", value, "\n");
-    else common += `${name}: ${value}\n`;
-  };
-  if (rawHeaders === undefined) {
-    request.headers.forEach((value, name) => add(name, value));
+  const url = request.url;
+  if (url !== recentUrl) recentUrl = url;
+  commonAt = 0;
+  ownAt = 0;
+  matches = true;
+  ownValues = "";
+  const headers = rawHeaders === undefined ? request.headers : null;
+  if (headers !== null) {
+    headers.forEach(compareLine);
   } else {
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) add(rawHeaders[i]!.toLowerCase(), rawHeaders[i + 1]!);
+    for (let i = 0; i + 1 < rawHeaders!.length; i += 2) compareLine(rawHeaders![i + 1]!, rawHeaders![i]!.toLowerCase());
   }
-  return [share(request.url), share(common), own.join("")];
-}
-
-/** The URL of the copied request. */
-export function urlOf(copy: RequestCopy): string {
-  return copy[0];
+  if (!matches || commonAt !== recent.names.length || ownAt !== recent.ownNames.length) {
+    names = [];
+    values = [];
+    ownNames = [];
+    if (headers !== null) {
+      headers.forEach(collectLine);
+    } else {
+      for (let i = 0; i + 1 < rawHeaders!.length; i += 2) collectLine(rawHeaders![i + 1]!, rawHeaders![i]!.toLowerCase());
+    }
+    recent = collectedLayout();
+  }
+  const own = ownValues;
+  ownValues = "";
+  return new RequestCopy(recentUrl, recent, own);
 }
 
 /** A `Request` equal to the copied one (method GET, URL and headers). */
-export function rebuildRequest(copy: RequestCopy): Request {
+export function rebuildRequest(url: string, layout: HeaderLayout, ownValues: string): Request {
   const headers = new Headers();
-  for (const block of [copy[1], copy[2]]) {
-    for (const text of block.split("\n")) {
-      const colon = text.indexOf(": ");
-      if (colon > 0) headers.append(text.slice(0, colon), text.slice(colon + 2));
-    }
-  }
-  return new Request(urlOf(copy), { method: "GET", headers });
+  for (let i = 0; i < layout.names.length; i++) headers.append(layout.names[i]!, layout.values[i]!);
+  const own = layout.ownNames.length === 1 ? [ownValues] : ownValues.split("\n");
+  for (let i = 0; i < layout.ownNames.length; i++) headers.append(layout.ownNames[i]!, own[i]!);
+  return new Request(url, { method: "GET", headers });
 }

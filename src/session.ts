@@ -1,8 +1,8 @@
 import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } from "./close_reason.ts";
 import type { EndpointRegistration } from "./container.ts";
 import { NO_PATH_PARAMETERS } from "./path_template.ts";
-import { rebuildRequest, urlOf } from "./request_copy.ts";
-import type { RequestCopy } from "./request_copy.ts";
+import { rebuildRequest } from "./request_copy.ts";
+import type { HeaderLayout, RequestCopy } from "./request_copy.ts";
 import type { SocketLike } from "./socket.ts";
 import { checkTopic, toFrameData } from "./topics.ts";
 import type { NativeTopics, TopicSubscriber } from "./topics.ts";
@@ -93,8 +93,10 @@ export class WsSession implements Session, TopicSubscriber {
   /** The close this side started, and the one the peer sent (or 1006 when the connection dropped). */
   #closeSent: CloseReason | null = null;
   #closeReceived: CloseReason | null = null;
-  /** The upgrade request, kept compact (see `request_copy.ts`). */
-  readonly #requestCopy: RequestCopy;
+  /** The upgrade request, kept compact (see `request_copy.ts`): its URL, header layout (shared) and own header values. */
+  readonly #url: string;
+  readonly #headerLayout: HeaderLayout;
+  readonly #ownHeaderValues: string;
   #idleTimeoutMs: number;
   #lastActivity = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -110,7 +112,9 @@ export class WsSession implements Session, TopicSubscriber {
   #extras: SessionExtras | null = null;
 
   constructor(init: SessionInit) {
-    this.#requestCopy = init.request;
+    this.#url = init.request.url;
+    this.#headerLayout = init.request.layout;
+    this.#ownHeaderValues = init.request.ownValues;
     this.pathParameters = freezeParameters(init.pathParameters);
     this.negotiatedSubprotocol = init.negotiatedSubprotocol;
     this.#registration = init.registration;
@@ -161,12 +165,12 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** The upgrade request (rebuilt from a compact copy on first access). */
   get request(): Request {
-    return this.#more.request ??= rebuildRequest(this.#requestCopy);
+    return this.#more.request ??= rebuildRequest(this.#url, this.#headerLayout, this.#ownHeaderValues);
   }
 
   /** The upgrade request's URL. */
   get requestURI(): URL {
-    return this.#more.requestURI ??= new URL(urlOf(this.#requestCopy));
+    return this.#more.requestURI ??= new URL(this.#url);
   }
 
   /** Per-session properties, first copied from the endpoint config's. */
