@@ -53,26 +53,25 @@ export type { Fallback, PlinthServer, ServeOptions };
  * ```ts
  * import type { ServerWebSocket } from "bun";
  * import type { ConnectionData } from "@plinth/websocket/bun";
- * const isOpen = (ws: ServerWebSocket<ConnectionData>) => ws.data.session?.isOpen ?? false;
+ * const isOpen = (ws: ServerWebSocket<ConnectionData>) => ws.data.session.isOpen;
  * ```
  */
 export interface ConnectionData {
-  /** The session, from `open` on; `null` before. */
-  readonly session: Session | null;
+  /** The session: made when the upgrade is accepted, open from Bun's `open` on. */
+  readonly session: Session;
 }
 
 /**
  * `ws.data` as the adapter sees it: one object per connection that holds the
- * accepted handshake until `open` turns it into the session, and is also the
- * socket the session drives (no separate wrapper per connection).
+ * session, made when the upgrade is accepted, and is also the socket the
+ * session drives (no separate wrapper per connection).
  */
 class Connection extends BunSocket implements ConnectionData {
-  accepted: AcceptedUpgrade | null;
-  session: WsSession | null = null;
+  readonly session: WsSession;
 
   constructor(accepted: AcceptedUpgrade) {
-    super(null, true);
-    this.accepted = accepted;
+    super(null);
+    this.session = accepted.connect(this, true);
   }
 }
 
@@ -109,22 +108,18 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
       ws.binaryType = "uint8array";
       const data = ws.data as Connection;
       data.attach(ws);
-      const session = data.accepted!.connect(data, true);
-      data.accepted = null; // the session keeps what it needs of the handshake
-      data.session = session;
-      session.opened();
+      data.session.opened();
     },
     message(ws: ServerWebSocket<ConnectionData>, message: string | Uint8Array): void {
       const session = (ws.data as Connection).session;
-      if (session === null) return;
       if (typeof message === "string") session.receiveText(message);
       else session.receiveBinary(message);
     },
     close(ws: ServerWebSocket<ConnectionData>, code: number, reason: string): void {
-      (ws.data as Connection).session?.receiveClose(code, reason);
+      (ws.data as Connection).session.receiveClose(code, reason);
     },
     drain(ws: ServerWebSocket<ConnectionData>): void {
-      (ws.data as Connection).session?.drained();
+      (ws.data as Connection).session.drained();
     },
     idleTimeout: 0,
     sendPings: false,

@@ -52,7 +52,7 @@ import type { EndpointRegistration, ServerContainer } from "../src/container.ts"
 import { acceptUpgrade } from "../src/handshake.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
 import {
-  BunSocket,
+  BunSocketWithoutTopics,
   isBunServerWebSocket,
   isNodeWs,
   isWebStandardWebSocket,
@@ -287,7 +287,7 @@ class RouteConnection implements HelperEvents {
       this.onClose = undefined;
       this.#listen(raw);
     } else if (isBunServerWebSocket(raw)) {
-      socket = new BunSocket(raw, false); // hono/bun hides the server's publish: topics use the core's loop
+      socket = new BunSocketWithoutTopics(raw); // hono/bun hides the server's publish: topics use the core's loop
     } else if (isWebStandardWebSocket(raw)) {
       (raw as { binaryType?: string }).binaryType = "arraybuffer";
       socket = new WebStandardSocket(raw);

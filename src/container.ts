@@ -86,6 +86,8 @@ export class EndpointRegistration {
   readonly sendTimeoutMs: number;
   /** Open sessions allowed; Infinity = no limit. */
   readonly maxSessions: number;
+  /** This endpoint as the match of its exact path (one object, not one per handshake). */
+  readonly exactMatch: RouteMatch;
 
   constructor(
     readonly endpoint: EndpointMap<unknown>,
@@ -100,6 +102,7 @@ export class EndpointRegistration {
     this.backpressureLimit = endpoint.backpressureLimit ?? DEFAULT_BACKPRESSURE_LIMIT;
     this.sendTimeoutMs = endpoint.sendTimeoutMs ?? 0;
     this.maxSessions = endpoint.maxSessions ?? Infinity;
+    this.exactMatch = Object.freeze({ registration: this, pathParameters: NO_PATH_PARAMETERS });
   }
 }
 
@@ -155,7 +158,7 @@ export class ContainerState {
   /** The endpoint serving `pathname`: an exact path first, then the most specific template. */
   match(pathname: string): RouteMatch | null {
     const exact = this.exact.get(pathname);
-    if (exact !== undefined) return { registration: exact, pathParameters: NO_PATH_PARAMETERS };
+    if (exact !== undefined) return exact.exactMatch;
     for (const registration of this.templates) {
       const params = matchPathTemplate(registration.template, pathname);
       if (params !== null) return { registration, pathParameters: params };

@@ -3,11 +3,11 @@ import { NO_PATH_PARAMETERS, requestPathname } from "./path_template.ts";
 import { copyRequest } from "./request_copy.ts";
 import type { RequestCopy } from "./request_copy.ts";
 import { isThenable, WsSession } from "./session.ts";
-import type { SessionScope } from "./session.ts";
+import type { SessionInit, SessionScope } from "./session.ts";
 import type { SocketLike } from "./socket.ts";
 
 /** A handshake the endpoint accepted: what the adapter needs to finish the upgrade. */
-export class AcceptedUpgrade {
+export class AcceptedUpgrade implements SessionInit {
   constructor(
     /** The endpoint. */
     readonly registration: EndpointRegistration,
@@ -24,11 +24,11 @@ export class AcceptedUpgrade {
     /** The request's headers as Node's flat `[name, value, …]` list, when the adapter has it. */
     rawHeaders?: readonly string[],
   ) {
-    this.#requestCopy = copyRequest(request, rawHeaders);
+    this.requestCopy = copyRequest(request, rawHeaders);
   }
 
   /** What the session keeps of the request, taken now: runtimes consume the request on upgrade. */
-  readonly #requestCopy: RequestCopy;
+  readonly requestCopy: RequestCopy;
 
   /** Whether `modifyHandshake` may have added headers to the 101 (else `headers` is a shared empty set). */
   get hasHeaders(): boolean {
@@ -42,15 +42,7 @@ export class AcceptedUpgrade {
 
   /** Makes the session for the upgraded socket; the adapter then calls `opened()` once the socket is open. */
   connect(socket: SocketLike, drainEvents: boolean): WsSession {
-    return new WsSession({
-      registration: this.registration,
-      request: this.#requestCopy,
-      pathParameters: this.pathParameters,
-      negotiatedSubprotocol: this.protocol,
-      socket,
-      drainEvents,
-      scope: this.scope,
-    });
+    return new WsSession(this, socket, drainEvents);
   }
 }
 
@@ -81,8 +73,25 @@ export function acceptUpgrade(
   request: Request,
   options: AcceptOptions = {},
 ): HandshakeOutcome | Promise<HandshakeOutcome> {
-  let registration = options.registration;
-  let pathParameters = options.pathParameters ?? NO_PATH_PARAMETERS;
+  return runHandshake(
+    container,
+    request,
+    options.registration,
+    options.pathParameters ?? NO_PATH_PARAMETERS,
+    options.scope ?? null,
+    options.rawHeaders,
+  );
+}
+
+/** {@linkcode acceptUpgrade} with its options as arguments: no options object per handshake. */
+export function runHandshake(
+  container: ContainerState,
+  request: Request,
+  registration: EndpointRegistration | undefined,
+  pathParameters: Record<string, string>,
+  scope: (SessionScope & { readonly accepting: boolean }) | null,
+  rawHeaders: readonly string[] | undefined,
+): HandshakeOutcome | Promise<HandshakeOutcome> {
   if (registration === undefined) {
     const match = container.match(requestPathname(request.url));
     if (match === null) return null;
@@ -92,7 +101,6 @@ export function acceptUpgrade(
   if (!isUpgradeRequest(request)) {
     return text("Expected a WebSocket upgrade request", 426, { upgrade: "websocket", connection: "Upgrade" });
   }
-  const scope = options.scope ?? null;
   if (scope !== null && !scope.accepting) return text("Server is shutting down", 503, { "retry-after": "1" });
   if (registration.openSessions.size >= registration.maxSessions) {
     return text("Too many sessions", 503, { "retry-after": "1" });
@@ -105,25 +113,30 @@ export function acceptUpgrade(
       if (configurator.checkOrigin(origin, request) !== true) return text("Origin not allowed", 403);
     }
     const requested = parseProtocols(request.headers.get("sec-websocket-protocol"));
-    let protocol: string;
+    let protocol = "";
     if (configurator.getNegotiatedSubprotocol !== undefined) {
-      protocol = configurator.getNegotiatedSubprotocol(config.subprotocols, requested);
+      protocol = configurator.getNegotiatedSubprotocol(config.subprotocols, [...requested]);
       if (typeof protocol !== "string") protocol = "";
       // Only a protocol the client offered may be answered.
       if (protocol !== "" && !requested.includes(protocol)) {
         throw new Error(`getNegotiatedSubprotocol returned ${JSON.stringify(protocol)}, which the client did not offer`);
       }
     } else {
-      protocol = requested.find((offered) => config.subprotocols.includes(offered)) ?? "";
+      for (const offered of requested) {
+        if (config.subprotocols.includes(offered)) {
+          protocol = offered;
+          break;
+        }
+      }
     }
     if (configurator.modifyHandshake === undefined) {
-      return new AcceptedUpgrade(registration, request, pathParameters, protocol, NO_HEADERS, scope, options.rawHeaders);
+      return new AcceptedUpgrade(registration, request, pathParameters, protocol, NO_HEADERS, scope, rawHeaders);
     }
     const headers = new Headers();
     const accept = (rejection: void | Response): HandshakeOutcome =>
       rejection instanceof Response
         ? rejection
-        : new AcceptedUpgrade(registration!, request, pathParameters, protocol, headers, scope, options.rawHeaders);
+        : new AcceptedUpgrade(registration!, request, pathParameters, protocol, headers, scope, rawHeaders);
     const modified = configurator.modifyHandshake(config, request, { headers });
     if (isThenable(modified)) {
       const hookFailed = (error: unknown): HandshakeOutcome => handshakeHookFailed(container, config.path, error);
@@ -155,9 +168,11 @@ export function isUpgradeRequest(request: Request): boolean {
   return tokens === "websocket" || tokens.split(",").some((token) => token.trim() === "websocket");
 }
 
-/** The client's offered subprotocols, in its order. */
-export function parseProtocols(header: string | null): string[] {
-  if (header === null) return [];
+const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+
+/** The client's offered subprotocols, in its order (one shared empty list when it offered none). */
+export function parseProtocols(header: string | null): readonly string[] {
+  if (header === null) return NO_PROTOCOLS;
   const protocols: string[] = [];
   for (const part of header.split(",")) {
     const protocol = part.trim();

@@ -33,26 +33,24 @@ const NOT_OPEN: BunServerWebSocketLike = {
 };
 
 /**
- * A Bun `ServerWebSocket` as the core drives it. With `nativeTopics`, topics
- * ride Bun's own publish; the adapter then registers its server as the
- * container's native publisher, so `container.publish` reaches these sockets.
- * Made without a socket (the Bun adapter makes it at upgrade time, as the
- * connection's `ws.data`), it drops everything until {@linkcode attach}.
+ * A Bun `ServerWebSocket` as the core drives it. Topics ride Bun's own
+ * publish; the adapter then registers its server as the container's native
+ * publisher, so `container.publish` reaches these sockets. Made without a
+ * socket (the Bun adapter makes it at upgrade time, as the connection's
+ * `ws.data`), it drops everything until {@linkcode attach}.
  */
 export class BunSocket implements SocketLike {
   #socket: BunServerWebSocketLike;
-  readonly #nativeTopics: boolean;
-  constructor(socket: BunServerWebSocketLike | null, nativeTopics: boolean) {
+  constructor(socket: BunServerWebSocketLike | null) {
     this.#socket = socket ?? NOT_OPEN;
-    this.#nativeTopics = nativeTopics;
   }
   /** Gives the socket, once Bun opened it. */
   attach(socket: BunServerWebSocketLike): void {
     this.#socket = socket;
   }
-  /** Bun's topics for this socket, or undefined when the core loops. */
+  /** Bun's topics for this socket. */
   get nativeTopics(): NativeTopics | undefined {
-    return this.#nativeTopics ? this.#socket : undefined;
+    return this.#socket;
   }
   get bufferedAmount(): number {
     return this.#socket.getBufferedAmount();
@@ -66,6 +64,13 @@ export class BunSocket implements SocketLike {
   }
   terminate(): void {
     this.#socket.terminate();
+  }
+}
+
+/** A Bun socket whose server's publish is out of reach (Hono on Bun): topics use the core's loop. */
+export class BunSocketWithoutTopics extends BunSocket {
+  override get nativeTopics(): NativeTopics | undefined {
+    return undefined;
   }
 }
 

@@ -80,10 +80,8 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   #lifecycle = OPEN;
   /** What the send loop is doing: IDLE, PUMPING, WAITING_DRAIN or IN_FLIGHT (an async send). */
   #activity = IDLE;
-  #inflightRespond: Respond | null | undefined = undefined;
-  #sendTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #writable: WritableStream<Outgoing> | undefined = undefined;
-  #asyncSentBound: ((result: SendResult) => void) | undefined = undefined;
+  /** What only a waiting, streaming or async send needs, made on first use: an idle channel stays small. */
+  #extras: ChannelExtras | null = null;
 
   constructor(session: WsSession, capacity: number) {
     this.#session = session;
@@ -136,21 +134,25 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
     this.#pump();
   }
 
+  get #more(): ChannelExtras {
+    return this.#extras ??= new ChannelExtras();
+  }
+
   get writable(): WritableStream<Outgoing> {
-    this.#writable ??= new WritableStream<Outgoing>({
+    const more = this.#more;
+    more.writable ??= new WritableStream<Outgoing>({
       write: async (chunk) => {
         if (!(await this.put(chunk))) throw new Error("send channel is closed");
       },
       close: () => this.close(),
       abort: () => this.close(),
     });
-    return this.#writable;
+    return more.writable;
   }
 
   onDrain(): void {
     if (this.#activity === WAITING_DRAIN) this.#activity = IDLE;
-    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
-    this.#sendTimer = undefined;
+    this.#clearSendTimer();
     this.#pump();
   }
 
@@ -173,7 +175,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
         if (session.congested) {
           this.#activity = WAITING_DRAIN;
           const timeout = session.sendTimeoutMs;
-          if (timeout > 0) this.#sendTimer = setTimeout(() => session.closeWith(CLOSE_SEND_TIMEOUT), timeout);
+          if (timeout > 0) this.#more.sendTimer = setTimeout(() => session.closeWith(CLOSE_SEND_TIMEOUT), timeout);
           session.waitForDrain(this);
           return;
         }
@@ -193,8 +195,9 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
           if (respond != null) this.#report(respond, result);
         } else {
           this.#activity = IN_FLIGHT;
-          this.#inflightRespond = respond;
-          this.#sendOther(payload).then(this.#asyncSentBound ??= (result) => this.#asyncSent(result));
+          const more = this.#more;
+          more.inflightRespond = respond;
+          this.#sendOther(payload).then(more.asyncSent ??= (result) => this.#asyncSent(result));
           return;
         }
       }
@@ -225,8 +228,9 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
 
   #asyncSent(result: SendResult): void {
     this.#activity = IDLE;
-    const respond = this.#inflightRespond;
-    this.#inflightRespond = undefined;
+    const more = this.#more;
+    const respond = more.inflightRespond;
+    more.inflightRespond = undefined;
     if (respond != null) this.#report(respond, result);
     this.#pump();
   }
@@ -258,8 +262,7 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
   #end(): void {
     if (this.#lifecycle === ENDED) return;
     this.#lifecycle = ENDED;
-    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
-    this.#sendTimer = undefined;
+    this.#clearSendTimer();
     const buffered = this.#buffer;
     this.#buffer = null;
     if (buffered !== null) for (const item of buffered) this.#reportClosed(item);
@@ -272,9 +275,27 @@ class WsSendChannel implements SendChannel, DrainWaiter, EndListener {
     }
   }
 
+  #clearSendTimer(): void {
+    const more = this.#extras;
+    if (more === null || more.sendTimer === undefined) return;
+    clearTimeout(more.sendTimer);
+    more.sendTimer = undefined;
+  }
+
   #reportClosed(item: Outgoing): void {
     if (Array.isArray(item) && item[1] != null) this.#report(item[1] as Respond, "closed");
   }
+}
+
+/** The part of a channel's state that only some channels need (see `WsSendChannel.#extras`). */
+class ChannelExtras {
+  /** The response target of the async send in flight. */
+  inflightRespond: Respond | null | undefined = undefined;
+  /** Closes the session when the socket stays congested past the endpoint's send timeout. */
+  sendTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  writable: WritableStream<Outgoing> | undefined = undefined;
+  /** Continues the loop once an async send settled (made once per channel). */
+  asyncSent: ((result: SendResult) => void) | undefined = undefined;
 }
 
 /**

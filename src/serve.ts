@@ -1,6 +1,7 @@
 import { stateOf } from "./container.ts";
 import type { ServerContainer } from "./container.ts";
-import { acceptUpgrade } from "./handshake.ts";
+import { runHandshake } from "./handshake.ts";
+import { NO_PATH_PARAMETERS } from "./path_template.ts";
 import type { AcceptedUpgrade, HandshakeOutcome } from "./handshake.ts";
 import { isThenable } from "./session.ts";
 import { ServerScope } from "./server_scope.ts";
@@ -120,7 +121,7 @@ export function routeRequest(
   upgrade: (accepted: AcceptedUpgrade) => Response | undefined | Promise<Response | undefined>,
   rawHeaders?: readonly string[],
 ): Response | undefined | Promise<Response | undefined> {
-  const outcome = acceptUpgrade(stateOf(container), request, { scope, rawHeaders });
+  const outcome = runHandshake(stateOf(container), request, undefined, NO_PATH_PARAMETERS, scope, rawHeaders);
   // Synchronous unless a handshake hook is async: no promise per handshake on the common path.
   if (isThenable(outcome)) return outcome.then((settled) => finishRoute(container, request, fallback, upgrade, settled));
   return finishRoute(container, request, fallback, upgrade, outcome);

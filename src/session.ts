@@ -24,6 +24,14 @@ const CLOSING = 3; // a close was started or received; onClose not yet run
 const CLOSED = 4; // closed; onClose is running (or the session never opened)
 const SETTLED = 5; // onClose has run: `closed` is settled
 
+// #flags
+/** The adapter calls `drained()`; without it the core polls `bufferedAmount`. */
+const DRAIN_EVENTS = 1;
+/** `onOpen` has not settled. */
+const OPEN_CALLBACK_RUNNING = 2;
+/** The runtime may hold data buffered for this socket (false while it is known to hold nothing). */
+const MAYBE_BUFFERED = 4;
+
 /** Reasons the core closes with. Error text never reaches the client. */
 export const CLOSE_INTERNAL_ERROR = new CloseReason(CloseCodes.UNEXPECTED_CONDITION, "Internal Error");
 export const CLOSE_IDLE_TIMEOUT = new CloseReason(CloseCodes.GOING_AWAY, "Idle Timeout");
@@ -61,16 +69,14 @@ export interface SessionScope {
 let nextSessionNumber = 0;
 const SESSION_ID_PREFIX = Math.floor(Math.random() * 0x1000000).toString(36);
 
-/** What an adapter supplies to make a session. */
+/** What a session is made from: the accepted handshake (see `AcceptedUpgrade`). */
 export interface SessionInit {
   readonly registration: EndpointRegistration;
   /** The upgrade request, copied before the runtime consumes it (see `request_copy.ts`). */
-  readonly request: RequestCopy;
+  readonly requestCopy: RequestCopy;
   readonly pathParameters: Record<string, string>;
-  readonly negotiatedSubprotocol: string;
-  readonly socket: SocketLike;
-  /** True when the adapter calls `drained()`; false makes the core poll `bufferedAmount`. */
-  readonly drainEvents: boolean;
+  /** The negotiated subprotocol, `""` for none. */
+  readonly protocol: string;
   readonly scope: SessionScope | null;
 }
 
@@ -85,11 +91,10 @@ export class WsSession implements Session, TopicSubscriber {
   #state = CONNECTING;
   readonly #registration: EndpointRegistration;
   readonly #socket: SocketLike;
-  readonly #drainEvents: boolean;
+  /** DRAIN_EVENTS, OPEN_CALLBACK_RUNNING, MAYBE_BUFFERED. */
+  #flags: number;
   readonly #scope: SessionScope | null;
   #sessionObject: unknown = undefined;
-  /** True while `onOpen` has not settled. */
-  #opening = false;
   /** The close this side started, and the one the peer sent (or 1006 when the connection dropped). */
   #closeSent: CloseReason | null = null;
   #closeReceived: CloseReason | null = null;
@@ -97,33 +102,29 @@ export class WsSession implements Session, TopicSubscriber {
   readonly #url: string;
   readonly #headerLayout: HeaderLayout;
   readonly #ownHeaderValues: string;
-  #idleTimeoutMs: number;
-  #lastActivity = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #maxText: number;
-  #maxBinary: number;
+  /** The endpoint's limits (its registration) until a setter changes one; then the session's own. */
+  #limits: SessionLimits;
+  /** Made while the session is open with an idle timeout. */
+  #idle: IdleClock | null = null;
   #endListeners: EndListener | EndListener[] | null = null;
   #topics: Set<string> | null = null;
-  /** False while the runtime is known to hold nothing buffered for this socket. */
-  #maybeBuffered = true;
   #asyncRemote: RemoteEndpoint | undefined = undefined;
-  #failBound: ((error: unknown) => void) | undefined = undefined;
   /** State most sessions never touch, made on first use so an idle session stays small. */
   #extras: SessionExtras | null = null;
 
-  constructor(init: SessionInit) {
-    this.#url = init.request.url;
-    this.#headerLayout = init.request.layout;
-    this.#ownHeaderValues = init.request.ownValues;
+  /** `drainEvents`: the adapter calls `drained()`; false makes the core poll `bufferedAmount`. */
+  constructor(init: SessionInit, socket: SocketLike, drainEvents: boolean) {
+    const request = init.requestCopy;
+    this.#url = request.url;
+    this.#headerLayout = request.layout;
+    this.#ownHeaderValues = request.ownValues;
     this.pathParameters = freezeParameters(init.pathParameters);
-    this.negotiatedSubprotocol = init.negotiatedSubprotocol;
+    this.negotiatedSubprotocol = init.protocol;
     this.#registration = init.registration;
-    this.#socket = init.socket;
-    this.#drainEvents = init.drainEvents;
+    this.#socket = socket;
+    this.#flags = drainEvents ? DRAIN_EVENTS | MAYBE_BUFFERED : MAYBE_BUFFERED;
     this.#scope = init.scope;
-    this.#idleTimeoutMs = init.registration.idleTimeoutMs;
-    this.#maxText = init.registration.maxText;
-    this.#maxBinary = init.registration.maxBinary;
+    this.#limits = init.registration;
   }
 
   // Timer callbacks take the session as an argument: no closure per session.
@@ -205,11 +206,26 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #failCallback(): (error: unknown) => void {
-    return this.#failBound ??= (error) => this.#fail(error);
+    const more = this.#more;
+    return more.fail ??= (error) => this.#fail(error);
   }
 
-  #armIdleTimer(delay: number): void {
-    this.#idleTimer = setTimeout(WsSession.#idleCheckOf, delay, this);
+  /** Starts watching for idleness from now. */
+  #watchIdle(timeoutMs: number): void {
+    this.#idle = new IdleClock(setTimeout(WsSession.#idleCheckOf, timeoutMs, this));
+  }
+
+  #stopWatchingIdle(): void {
+    if (this.#idle === null) return;
+    clearTimeout(this.#idle.timer);
+    this.#idle = null;
+  }
+
+  /** The session's own limits, copied from the endpoint's on the first change. */
+  #ownLimits(): OwnLimits {
+    const limits = this.#limits;
+    if (limits instanceof OwnLimits) return limits;
+    return this.#limits = new OwnLimits(limits.idleTimeoutMs, limits.maxText, limits.maxBinary);
   }
 
   // ---- public Session surface -------------------------------------------------------------
@@ -226,32 +242,31 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Idle timeout in ms; 0 disables it. */
   get maxIdleTimeout(): number {
-    return this.#idleTimeoutMs;
+    return this.#limits.idleTimeoutMs;
   }
   set maxIdleTimeout(ms: number) {
-    this.#idleTimeoutMs = checkNonNegativeInteger(ms, "session.maxIdleTimeout");
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
-    if (ms > 0 && this.isOpen) {
-      this.#lastActivity = Date.now();
-      this.#armIdleTimer(ms);
-    }
+    const checked = checkNonNegativeInteger(ms, "session.maxIdleTimeout");
+    this.#ownLimits().idleTimeoutMs = checked;
+    this.#stopWatchingIdle();
+    if (checked > 0 && this.isOpen) this.#watchIdle(checked);
   }
 
   /** Largest accepted text message in UTF-8 bytes. */
   get maxTextMessageBufferSize(): number {
-    return this.#maxText;
+    return this.#limits.maxText;
   }
   set maxTextMessageBufferSize(bytes: number) {
-    this.#maxText = checkNonNegativeInteger(bytes, "session.maxTextMessageBufferSize");
+    const checked = checkNonNegativeInteger(bytes, "session.maxTextMessageBufferSize");
+    this.#ownLimits().maxText = checked;
   }
 
   /** Largest accepted binary message in bytes. */
   get maxBinaryMessageBufferSize(): number {
-    return this.#maxBinary;
+    return this.#limits.maxBinary;
   }
   set maxBinaryMessageBufferSize(bytes: number) {
-    this.#maxBinary = checkNonNegativeInteger(bytes, "session.maxBinaryMessageBufferSize");
+    const checked = checkNonNegativeInteger(bytes, "session.maxBinaryMessageBufferSize");
+    this.#ownLimits().maxBinary = checked;
   }
 
   /** Starts the closing handshake (default 1000). Does nothing once closing. */
@@ -300,13 +315,11 @@ export class WsSession implements Session, TopicSubscriber {
       return;
     }
     this.#state = OPENING;
-    this.#opening = true;
+    this.#flags |= OPEN_CALLBACK_RUNNING;
     registration.openSessions.add(this);
     this.#scope?.add(this);
-    if (this.#idleTimeoutMs > 0) {
-      this.#lastActivity = Date.now();
-      this.#armIdleTimer(this.#idleTimeoutMs);
-    }
+    const idleTimeoutMs = this.#limits.idleTimeoutMs;
+    if (idleTimeoutMs > 0) this.#watchIdle(idleTimeoutMs);
     const onOpen = this.#endpoint.onOpen;
     if (onOpen === undefined) {
       this.#openSettled(undefined);
@@ -330,15 +343,15 @@ export class WsSession implements Session, TopicSubscriber {
   receiveText(text: string): void {
     const state = this.#state;
     if (state === OPEN) {
-      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
-      if (!fitsUtf8(text, this.#maxText)) {
+      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+      if (!fitsUtf8(text, this.#limits.maxText)) {
         this.#initiateClose(CLOSE_TEXT_TOO_BIG);
         return;
       }
       this.#deliverText(text);
     } else if (state === OPENING) {
-      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
-      if (!fitsUtf8(text, this.#maxText)) {
+      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+      if (!fitsUtf8(text, this.#limits.maxText)) {
         this.#initiateClose(CLOSE_TEXT_TOO_BIG);
         return;
       }
@@ -350,15 +363,15 @@ export class WsSession implements Session, TopicSubscriber {
   receiveBinary(data: Uint8Array): void {
     const state = this.#state;
     if (state === OPEN) {
-      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
-      if (data.byteLength > this.#maxBinary) {
+      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+      if (data.byteLength > this.#limits.maxBinary) {
         this.#initiateClose(CLOSE_BINARY_TOO_BIG);
         return;
       }
       this.#deliverBinary(data);
     } else if (state === OPENING) {
-      if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
-      if (data.byteLength > this.#maxBinary) {
+      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+      if (data.byteLength > this.#limits.maxBinary) {
         this.#initiateClose(CLOSE_BINARY_TOO_BIG);
         return;
       }
@@ -376,7 +389,7 @@ export class WsSession implements Session, TopicSubscriber {
       return;
     }
     this.#leaveOpen();
-    if (this.#opening) return; // onClose runs once onOpen settles
+    if ((this.#flags & OPEN_CALLBACK_RUNNING) !== 0) return; // onClose runs once onOpen settles
     this.#finish();
   }
 
@@ -412,11 +425,11 @@ export class WsSession implements Session, TopicSubscriber {
       const socket = this.#socket;
       const status = utf8 !== null && socket.sendText !== undefined ? socket.sendText(utf8) : socket.send(data);
       if (status === 0) return "closed";
-      if (status < 0) this.#maybeBuffered = true;
+      if (status < 0) this.#flags |= MAYBE_BUFFERED;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
-    if (this.#idleTimeoutMs > 0) this.#lastActivity = Date.now();
+    if (this.#idle !== null) this.#idle.lastActivity = Date.now();
     return "success";
   }
 
@@ -453,9 +466,9 @@ export class WsSession implements Session, TopicSubscriber {
    * only while a send may have left data buffered (see `SocketLike.send`).
    */
   get congested(): boolean {
-    if (!this.#maybeBuffered) return false;
+    if ((this.#flags & MAYBE_BUFFERED) === 0) return false;
     const buffered = this.#socket.bufferedAmount;
-    if (buffered === 0) this.#maybeBuffered = false;
+    if (buffered === 0) this.#flags &= ~MAYBE_BUFFERED;
     return buffered > SEND_HIGH_WATER_MARK;
   }
 
@@ -473,7 +486,7 @@ export class WsSession implements Session, TopicSubscriber {
   waitForDrain(waiter: DrainWaiter): void {
     const more = this.#more;
     (more.drainWaiters ??= []).push(waiter);
-    if (!this.#drainEvents && more.drainPoll === undefined) {
+    if ((this.#flags & DRAIN_EVENTS) === 0 && more.drainPoll === undefined) {
       more.drainPoll = setTimeout(WsSession.#pollDrainOf, DRAIN_POLL_MS, this);
     }
   }
@@ -549,7 +562,7 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #openSettled(value: unknown): void {
-    this.#opening = false;
+    this.#flags &= ~OPEN_CALLBACK_RUNNING;
     this.#sessionObject = value;
     if (this.#state === OPENING) this.#state = OPEN;
     const extras = this.#extras;
@@ -567,7 +580,7 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #openFailed(error: unknown): void {
-    this.#opening = false;
+    this.#flags &= ~OPEN_CALLBACK_RUNNING;
     if (this.#extras !== null) this.#extras.pending = null;
     this.#reportError(error);
     if (this.#closeReceived !== null) {
@@ -621,8 +634,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (this.#state >= CLOSING) return;
     this.#state = CLOSING;
     this.#registration.openSessions.delete(this);
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#stopWatchingIdle();
     if (this.#topics !== null) {
       const table = this.#registration.container.topics;
       for (const topic of this.#topics) table.unsubscribe(topic, this);
@@ -666,13 +678,15 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #idleCheck(): void {
-    this.#idleTimer = undefined;
-    if (!this.isOpen || this.#idleTimeoutMs === 0) return;
-    const idle = Date.now() - this.#lastActivity;
-    if (idle >= this.#idleTimeoutMs) {
+    const clock = this.#idle;
+    const timeoutMs = this.#limits.idleTimeoutMs;
+    if (clock === null || !this.isOpen || timeoutMs === 0) return;
+    const idle = Date.now() - clock.lastActivity;
+    if (idle >= timeoutMs) {
+      this.#idle = null;
       this.#initiateClose(CLOSE_IDLE_TIMEOUT);
     } else {
-      this.#armIdleTimer(this.#idleTimeoutMs - idle);
+      clock.timer = setTimeout(WsSession.#idleCheckOf, timeoutMs - idle, this);
     }
   }
 
@@ -701,6 +715,26 @@ class SessionExtras {
   id: string | undefined = undefined;
   /** Sends that wait behind a Blob being read, to keep send order. */
   sendTail: Promise<unknown> | null = null;
+  /** Reports a rejected callback promise (made once, on the first async callback). */
+  fail: ((error: unknown) => void) | undefined = undefined;
+}
+
+/** The limits a session enforces: its endpoint's registration, or its own once changed. */
+interface SessionLimits {
+  readonly idleTimeoutMs: number;
+  readonly maxText: number;
+  readonly maxBinary: number;
+}
+
+/** A session's own limits, after `session.maxIdleTimeout` or a message-size limit was set. */
+class OwnLimits implements SessionLimits {
+  constructor(public idleTimeoutMs: number, public maxText: number, public maxBinary: number) {}
+}
+
+/** When an open session with an idle timeout last sent or received, and the timer that checks it. */
+class IdleClock {
+  lastActivity: number = Date.now();
+  constructor(public timer: ReturnType<typeof setTimeout>) {}
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();

@@ -75,6 +75,22 @@ describe("idle timeout", () => {
     assert.deepEqual(socket.closes, [{ code: 1001, reason: "Idle Timeout" }]);
   });
 
+  test("session.maxIdleTimeout changes one session: the endpoint's other sessions keep its timeout", async () => {
+    const { container } = containerWith({ idleTimeoutMs: IDLE });
+    const a = await connectSession(container);
+    const b = await connectSession(container);
+    a.session.maxIdleTimeout = 0;
+    assert.equal(b.session.maxIdleTimeout, IDLE);
+    assert.equal((await within(b.session.closed)).code, 1001);
+    assert.equal(a.session.isOpen, true);
+    const c = await connectSession(container);
+    assert.equal(c.session.maxIdleTimeout, IDLE, "a new session starts from the endpoint's value");
+    assert.equal((await within(c.session.closed)).code, 1001);
+    assert.equal(a.session.isOpen, true);
+    a.session.close();
+    assert.equal((await within(a.session.closed)).code, 1000);
+  });
+
   test("session.maxIdleTimeout: a longer value set while running postpones the close", async () => {
     const { container } = containerWith({ idleTimeoutMs: IDLE });
     const { session } = await connectSession(container);
