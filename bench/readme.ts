@@ -152,6 +152,9 @@ checks the Deno files too. Then add the row to \`bench/registry.ts\` (the plinth
   handshake) once open, repeat. Reported: handshakes/s, server CPU µs/handshake.
 - **idle** — after 100 warm-up connect/close cycles, \`--idle-connections\` silent sockets are opened
   to \`/echo\`; after 1 s to settle, server RSS growth ÷ connections = bytes per idle connection.
+  RSS is read at both ends the same way: \`/stats\` (full GC), 1 s for the allocator to return the
+  freed pages, \`/stats\` again — Bun's allocator hands pages back some hundreds of ms after a
+  collection, and reading at once counted 0.9 KB/connection of handshake garbage in some runs only.
   Runs first on each fresh server. RSS is page-granular and includes the GC's slack, so read it as a
   size class, not to the byte; no disturbance check.
 
