@@ -151,12 +151,16 @@ checks the Deno files too. Then add the row to \`bench/registry.ts\` (the plinth
 - **connect** — \`--connect-concurrency\` loops each open a socket to \`/echo\`, close it (normal close
   handshake) once open, repeat. Reported: handshakes/s, server CPU µs/handshake.
 - **idle** — after 100 warm-up connect/close cycles, \`--idle-connections\` silent sockets are opened
-  to \`/echo\`; after 1 s to settle, server RSS growth ÷ connections = bytes per idle connection.
-  RSS is read at both ends the same way: \`/stats\` (full GC), 1 s for the allocator to return the
-  freed pages, \`/stats\` again — Bun's allocator hands pages back some hundreds of ms after a
-  collection, and reading at once counted 0.9 KB/connection of handshake garbage in some runs only.
-  Runs first on each fresh server. RSS is page-granular and includes the GC's slack, so read it as a
-  size class, not to the byte; no disturbance check.
+  to \`/echo\`; after 1 s to settle, the growth of the server's anonymous RSS (Linux \`RssAnon\` +
+  \`RssShmem\`) ÷ connections = bytes per idle connection; the whole RSS's growth is printed beside
+  it and kept in \`results.json\` (\`rssBytesPerConnection\`). The file-backed rest of RSS is the
+  runtime's executable and libraries, paged in once when code first runs: a JIT tier compiling
+  during the window adds megabytes at once (measured on Bun: 2.5 MB of \`RssFile\`, i.e. 0.8 KB
+  "per connection" over 3,000, in whichever round the compile happened), which is not memory the
+  connections keep. Memory is read at both ends the same way: \`/stats\` (full GC), 1 s for the
+  allocator to return the freed pages, \`/stats\` again — Bun's allocator hands pages back some
+  hundreds of ms after a collection. Runs first on each fresh server. RSS is page-granular and
+  includes the GC's slack, so read it as a size class, not to the byte; no disturbance check.
 
 ## Results
 

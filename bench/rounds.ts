@@ -57,7 +57,7 @@ export function describe(r: ClientResult): string {
     case "connect":
       return `${fmt(r.rate)} handshakes/s, ${fmt(r.serverCpuMicrosPerOp, 1)} µs CPU/handshake (${other}${errors})`;
     case "idle":
-      return `${fmt(r.bytesPerConnection)} B/connection over ${fmt(r.ops)} connections, RSS ${fmt(r.cost.rssBefore / 2 ** 20, 1)} → ${fmt(r.cost.rssAfter / 2 ** 20, 1)} MiB${errors}`;
+      return `${fmt(r.bytesPerConnection)} B/connection over ${fmt(r.ops)} connections (whole RSS ${fmt(r.rssBytesPerConnection)}), RSS ${fmt(r.cost.rssBefore / 2 ** 20, 1)} → ${fmt(r.cost.rssAfter / 2 ** 20, 1)} MiB${errors}`;
   }
 }
 

@@ -50,6 +50,9 @@ export interface WindowCost {
   otherCoreFraction: number;
   rssBefore: number;
   rssAfter: number;
+  /** The anonymous part of the server's RSS at each end (see `ServerStats.rssAnon`). */
+  rssAnonBefore: number;
+  rssAnonAfter: number;
 }
 
 /** What a load-client process reports for one workload run. */
@@ -66,7 +69,9 @@ export interface ClientResult {
   p99Ms?: number;
   /** Per-second delivery counts after the dropped first window (chat). */
   windows?: number[];
-  /** Server RSS growth per idle connection (idle). */
+  /** Server memory growth per idle connection: anonymous RSS (idle). */
   bytesPerConnection?: number;
+  /** The same from the whole RSS, executable pages included (idle). */
+  rssBytesPerConnection?: number;
   errors: number;
 }

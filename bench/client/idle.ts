@@ -62,7 +62,8 @@ export async function runIdle(job: ClientJob): Promise<ClientResult> {
     rate: count,
     cost,
     serverCpuMicrosPerOp: cost.serverCpuMicros / count,
-    bytesPerConnection: (cost.rssAfter - cost.rssBefore) / count,
+    bytesPerConnection: (cost.rssAnonAfter - cost.rssAnonBefore) / count,
+    rssBytesPerConnection: (cost.rssAfter - cost.rssBefore) / count,
     errors,
   };
 }

@@ -53,5 +53,7 @@ export function windowCost(before: Sample, after: Sample): WindowCost {
     otherCoreFraction: seconds > 0 ? other / (seconds * 1e6) : 0,
     rssBefore: before.server.rss,
     rssAfter: after.server.rss,
+    rssAnonBefore: after.server.rssAnon === undefined ? before.server.rss : before.server.rssAnon,
+    rssAnonAfter: after.server.rssAnon === undefined ? after.server.rss : after.server.rssAnon,
   };
 }

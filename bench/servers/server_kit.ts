@@ -4,12 +4,31 @@
  * which Deno, Bun and Node all provide, so one file serves the three runtimes.
  */
 import process from "node:process";
+import { readFileSync } from "node:fs";
 
 /** What `GET /stats` answers: the server process's own CPU time and resident memory. */
 export interface ServerStats {
   cpuUserMicros: number;
   cpuSystemMicros: number;
   rss: number;
+  /**
+   * The anonymous part of `rss` (Linux `RssAnon` + `RssShmem`): the process's own memory, without
+   * the pages of the runtime's executable and libraries, which come in once when code first runs
+   * (a JIT tier compiling adds megabytes at once). `rss` where /proc is not readable.
+   */
+  rssAnon: number;
+}
+
+/** `RssAnon` + `RssShmem` of this process in bytes, or `fallback` when /proc is not readable. */
+function anonymousRss(fallback: number): number {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    const total = kib("RssAnon") + kib("RssShmem");
+    return Number.isFinite(total) ? total * 1024 : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /** The path every bench server answers with {@link statsBody}. */
@@ -30,7 +49,8 @@ function collectGarbage(): void {
 export function readStats(): ServerStats {
   collectGarbage();
   const cpu = process.cpuUsage();
-  return { cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rss: process.memoryUsage().rss };
+  const rss = process.memoryUsage().rss;
+  return { cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rss, rssAnon: anonymousRss(rss) };
 }
 
 /** The JSON body of `GET /stats`. */
