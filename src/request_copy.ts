@@ -97,6 +97,24 @@ function collectedLayout(): HeaderLayout {
   return layout;
 }
 
+/** Bun's `Headers.toJSON()`: every line in one call (`set-cookie` as a list), much cheaper there than `forEach`. */
+type HeaderRecord = Record<string, string | string[]>;
+
+/** Calls `line(value, name)` for every header line of `headers`, in one stable order. */
+function eachLine(headers: Headers, line: (value: string, name: string) => void): void {
+  const toJSON = (headers as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON !== "function") {
+    headers.forEach(line);
+    return;
+  }
+  const record = toJSON.call(headers) as HeaderRecord;
+  for (const name in record) {
+    const value = record[name]!;
+    if (typeof value === "string") line(value, name);
+    else for (const each of value) line(each, name);
+  }
+}
+
 /**
  * Copies what a session keeps of `request`. `rawHeaders`: the headers as
  * Node's flat `[name, value, …]` list, when the adapter has it (cheaper than
@@ -111,7 +129,7 @@ export function copyRequest(request: Request, rawHeaders?: readonly string[]): R
   ownValues = "";
   const headers = rawHeaders === undefined ? request.headers : null;
   if (headers !== null) {
-    headers.forEach(compareLine);
+    eachLine(headers, compareLine);
   } else {
     for (let i = 0; i + 1 < rawHeaders!.length; i += 2) compareLine(rawHeaders![i + 1]!, rawHeaders![i]!.toLowerCase());
   }
@@ -120,7 +138,7 @@ export function copyRequest(request: Request, rawHeaders?: readonly string[]): R
     values = [];
     ownNames = [];
     if (headers !== null) {
-      headers.forEach(collectLine);
+      eachLine(headers, collectLine);
     } else {
       for (let i = 0; i + 1 < rawHeaders!.length; i += 2) collectLine(rawHeaders![i + 1]!, rawHeaders![i]!.toLowerCase());
     }
