@@ -85,7 +85,8 @@ export class CloseReason {
     if (typeof reasonPhrase !== "string") {
       throw new TypeError(`CloseReason: reasonPhrase must be a string, got ${typeof reasonPhrase}`);
     }
-    const bytes = utf8ByteLength(reasonPhrase);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: a short phrase needs no counting.
+    const bytes = reasonPhrase.length * 3 <= MAX_CLOSE_REASON_BYTES ? 0 : utf8ByteLength(reasonPhrase);
     if (bytes > MAX_CLOSE_REASON_BYTES) {
       throw new RangeError(
         `CloseReason: reasonPhrase must be at most ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes, got ${bytes}`,
@@ -103,7 +104,8 @@ export class CloseReason {
 export function reportedCloseReason(code: number, reasonPhrase: string): CloseReason {
   const known = Number.isInteger(code) && code >= 1000 && code <= 4999 ? code : CloseCodes.CLOSED_ABNORMALLY;
   let phrase = typeof reasonPhrase === "string" ? reasonPhrase : "";
-  while (utf8ByteLength(phrase) > MAX_CLOSE_REASON_BYTES) {
+  if (phrase === "") return withoutPhrase(known);
+  while (phrase.length * 3 > MAX_CLOSE_REASON_BYTES && utf8ByteLength(phrase) > MAX_CLOSE_REASON_BYTES) {
     // Drop one code point: both halves of a surrogate pair, never leaving a lone high surrogate.
     const last = phrase.charCodeAt(phrase.length - 1);
     const before = phrase.charCodeAt(phrase.length - 2);
@@ -111,6 +113,18 @@ export function reportedCloseReason(code: number, reasonPhrase: string): CloseRe
     phrase = phrase.slice(0, pair ? -2 : -1);
   }
   return new CloseReason(known, phrase);
+}
+
+/** Reported reasons without a phrase, one frozen instance per code (most closes carry no phrase). */
+const WITHOUT_PHRASE = new Map<number, CloseReason>();
+
+function withoutPhrase(code: number): CloseReason {
+  let reason = WITHOUT_PHRASE.get(code);
+  if (reason === undefined) {
+    reason = Object.freeze(new CloseReason(code, ""));
+    WITHOUT_PHRASE.set(code, reason);
+  }
+  return reason;
 }
 
 /**

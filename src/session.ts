@@ -663,18 +663,21 @@ export class WsSession implements Session, TopicSubscriber {
       this.#settleClosed();
       return;
     }
-    const done = (): void => this.#settleClosed();
-    const failed = (error: unknown): void => {
-      this.#logger.error(`plinth: onClose of session ${this.id} failed`, error);
-      this.#settleClosed();
-    };
     try {
       const result = onClose(this.#sessionObject, this, reason);
-      if (result !== undefined && isThenable(result)) result.then(done, failed);
-      else done();
+      if (result !== undefined && isThenable(result)) {
+        result.then(() => this.#settleClosed(), (error: unknown) => this.#closeCallbackFailed(error));
+      } else {
+        this.#settleClosed();
+      }
     } catch (error) {
-      failed(error);
+      this.#closeCallbackFailed(error);
     }
+  }
+
+  #closeCallbackFailed(error: unknown): void {
+    this.#logger.error(`plinth: onClose of session ${this.id} failed`, error);
+    this.#settleClosed();
   }
 
   #idleCheck(): void {

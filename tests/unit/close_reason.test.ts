@@ -109,6 +109,22 @@ describe("reportedCloseReason (what a peer reported)", () => {
     assert.equal(emojis, "😀".repeat(30));
     assert.equal(new TextEncoder().encode(emojis).byteLength, 120);
   });
+
+  test("a phrase of 41 three-byte characters (123 bytes) is kept whole; 42 are cut", () => {
+    assert.equal(reportedCloseReason(1000, "€".repeat(41)).reasonPhrase, "€".repeat(41));
+    assert.equal(new CloseReason(1000, "€".repeat(41)).reasonPhrase.length, 41);
+    assert.throws(() => new CloseReason(1000, "€".repeat(42)), RangeError);
+    assert.equal(reportedCloseReason(1000, "€".repeat(42)).reasonPhrase, "€".repeat(41));
+  });
+
+  test("a reason without a phrase is one frozen instance per code", () => {
+    const first = reportedCloseReason(1001, "");
+    assert.equal(reportedCloseReason(1001, ""), first);
+    assert.ok(Object.isFrozen(first));
+    assert.deepEqual([first.code, first.reasonPhrase], [1001, ""]);
+    assert.notEqual(reportedCloseReason(1000, ""), first);
+    assert.equal(reportedCloseReason(7, "").code, 1006);
+  });
 });
 
 describe("session.close()", () => {
