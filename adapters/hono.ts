@@ -189,7 +189,7 @@ export class RouteScope {
 
   /** How many sessions are open through these routes. */
   get size(): number {
-    return this._scope.sessions.size;
+    return this._scope.size;
   }
 
   /** False once `shutdown()` began: handshakes then get 503. */

@@ -1,5 +1,6 @@
 import type { CloseReason } from "./close_reason.ts";
 import { CLOSE_SHUTDOWN } from "./session.ts";
+import type { EndpointRegistration } from "./container.ts";
 import type { SessionScope, WsSession } from "./session.ts";
 import { checkNonNegativeInteger, describe } from "./validate.ts";
 
@@ -16,9 +17,17 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
  * The sessions of one served server, so that `shutdown()` can close them all:
  * every one with 1001, wait for their `onClose`, terminate those that do not
  * finish the closing handshake in time.
+ *
+ * An open session is already in its endpoint's `openSessions`; the scope keeps
+ * only the endpoints it has seen and the sessions that started closing but have
+ * not finished, so an idle connection costs it no entry of its own.
  */
 export class ServerScope implements SessionScope {
-  readonly sessions: Set<WsSession> = new Set();
+  /** Endpoints that had sessions in this scope: their open ones are in `openSessions`. */
+  readonly #registrations = new Set<EndpointRegistration>();
+  /** Sessions of this scope that left the open state and have not finished. */
+  readonly #closing = new Set<WsSession>();
+  #size = 0;
   #accepting = true;
 
   /** False once shutdown began: handshakes then get 503. */
@@ -26,12 +35,35 @@ export class ServerScope implements SessionScope {
     return this.#accepting;
   }
 
+  /** Sessions opened in this scope that have not finished closing. */
+  get size(): number {
+    return this.#size;
+  }
+
   add(session: WsSession): void {
-    this.sessions.add(session);
+    this.#size++;
+    this.#registrations.add(session.registration);
+  }
+
+  leftOpen(session: WsSession): void {
+    this.#closing.add(session);
   }
 
   delete(session: WsSession): void {
-    this.sessions.delete(session);
+    this.#size--;
+    this.#closing.delete(session);
+  }
+
+  /** Every session of this scope that has not finished: the open ones, then the closing ones. */
+  #unfinished(): WsSession[] {
+    const sessions: WsSession[] = [];
+    for (const registration of this.#registrations) {
+      for (const session of registration.openSessions) {
+        if ((session as WsSession).scope === this) sessions.push(session as WsSession);
+      }
+    }
+    for (const session of this.#closing) sessions.push(session);
+    return sessions;
   }
 
   /** Closes every session with 1001 and settles once each one's `onClose` has run. */
@@ -43,7 +75,7 @@ export class ServerScope implements SessionScope {
       ? DEFAULT_SHUTDOWN_TIMEOUT_MS
       : checkNonNegativeInteger(options.timeoutMs, "options.timeoutMs");
     this.#accepting = false;
-    const sessions = [...this.sessions];
+    const sessions = this.#unfinished();
     for (const session of sessions) session.closeWith(CLOSE_SHUTDOWN);
     const all: Promise<CloseReason[]> = Promise.all(sessions.map((session) => session.closed));
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -60,8 +60,10 @@ export interface EndListener {
 
 /** Where a session's lifecycle is tracked beyond its endpoint (a served server, for shutdown). */
 export interface SessionScope {
-  /** The session opened. */
+  /** The session opened (it is in its endpoint's `openSessions` until it leaves the open state). */
   add(session: WsSession): void;
+  /** The session started closing: it left its endpoint's `openSessions`. */
+  leftOpen(session: WsSession): void;
   /** The session closed. */
   delete(session: WsSession): void;
 }
@@ -138,6 +140,16 @@ export class WsSession implements Session, TopicSubscriber {
 
   static #terminateOf(session: WsSession): void {
     session.terminate();
+  }
+
+  /** Where this session is tracked beyond its endpoint (a served server), if anywhere. */
+  get scope(): SessionScope | null {
+    return this.#scope;
+  }
+
+  /** The endpoint this session belongs to. */
+  get registration(): EndpointRegistration {
+    return this.#registration;
   }
 
   /** The runtime's own topics for this socket, when it has them. */
@@ -634,6 +646,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (this.#state >= CLOSING) return;
     this.#state = CLOSING;
     this.#registration.openSessions.delete(this);
+    this.#scope?.leftOpen(this);
     this.#stopWatchingIdle();
     if (this.#topics !== null) {
       const table = this.#registration.container.topics;
