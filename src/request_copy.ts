@@ -100,8 +100,20 @@ function collectedLayout(): HeaderLayout {
 /** Bun's `Headers.toJSON()`: every line in one call (`set-cookie` as a list), much cheaper there than `forEach`. */
 type HeaderRecord = Record<string, string | string[]>;
 
-/** Calls `line(value, name)` for every header line of `headers`, in one stable order. */
-function eachLine(headers: Headers, line: (value: string, name: string) => void): void {
+/**
+ * Calls `line(value, name)` for every header line, in one stable order: from Node's flat raw
+ * list (names lowercased) when the adapter has it, else from the request's `Headers`.
+ */
+function eachLine(
+  request: Request,
+  rawHeaders: readonly string[] | undefined,
+  line: (value: string, name: string) => void,
+): void {
+  if (rawHeaders !== undefined) {
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) line(rawHeaders[i + 1]!, rawHeaders[i]!.toLowerCase());
+    return;
+  }
+  const headers = request.headers;
   const toJSON = (headers as { toJSON?: unknown }).toJSON;
   if (typeof toJSON !== "function") {
     headers.forEach(line);
@@ -127,21 +139,12 @@ export function copyRequest(request: Request, rawHeaders?: readonly string[]): R
   ownAt = 0;
   matches = true;
   ownValues = "";
-  const headers = rawHeaders === undefined ? request.headers : null;
-  if (headers !== null) {
-    eachLine(headers, compareLine);
-  } else {
-    for (let i = 0; i + 1 < rawHeaders!.length; i += 2) compareLine(rawHeaders![i + 1]!, rawHeaders![i]!.toLowerCase());
-  }
+  eachLine(request, rawHeaders, compareLine);
   if (!matches || commonAt !== recent.names.length || ownAt !== recent.ownNames.length) {
     names = [];
     values = [];
     ownNames = [];
-    if (headers !== null) {
-      eachLine(headers, collectLine);
-    } else {
-      for (let i = 0; i + 1 < rawHeaders!.length; i += 2) collectLine(rawHeaders![i + 1]!, rawHeaders![i]!.toLowerCase());
-    }
+    eachLine(request, rawHeaders, collectLine);
     recent = collectedLayout();
   }
   const own = ownValues;
