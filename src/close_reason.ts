@@ -85,16 +85,19 @@ export class CloseReason {
     if (typeof reasonPhrase !== "string") {
       throw new TypeError(`CloseReason: reasonPhrase must be a string, got ${typeof reasonPhrase}`);
     }
-    // A UTF-16 unit is at most 3 UTF-8 bytes: a short phrase needs no counting.
-    const bytes = reasonPhrase.length * 3 <= MAX_CLOSE_REASON_BYTES ? 0 : utf8ByteLength(reasonPhrase);
-    if (bytes > MAX_CLOSE_REASON_BYTES) {
+    if (overCloseFrameLimit(reasonPhrase)) {
       throw new RangeError(
-        `CloseReason: reasonPhrase must be at most ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes, got ${bytes}`,
+        `CloseReason: reasonPhrase must be at most ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes, got ${utf8ByteLength(reasonPhrase)}`,
       );
     }
     this.code = code;
     this.reasonPhrase = reasonPhrase;
   }
+}
+
+/** Whether `phrase` takes more than 123 UTF-8 bytes; a UTF-16 unit is at most 3, so a short phrase needs no counting. */
+function overCloseFrameLimit(phrase: string): boolean {
+  return phrase.length * 3 > MAX_CLOSE_REASON_BYTES && utf8ByteLength(phrase) > MAX_CLOSE_REASON_BYTES;
 }
 
 /**
@@ -105,7 +108,7 @@ export function reportedCloseReason(code: number, reasonPhrase: string): CloseRe
   const known = Number.isInteger(code) && code >= 1000 && code <= 4999 ? code : CloseCodes.CLOSED_ABNORMALLY;
   let phrase = typeof reasonPhrase === "string" ? reasonPhrase : "";
   if (phrase === "") return withoutPhrase(known);
-  while (phrase.length * 3 > MAX_CLOSE_REASON_BYTES && utf8ByteLength(phrase) > MAX_CLOSE_REASON_BYTES) {
+  while (overCloseFrameLimit(phrase)) {
     // Drop one code point: both halves of a surrogate pair, never leaving a lone high surrogate.
     const last = phrase.charCodeAt(phrase.length - 1);
     const before = phrase.charCodeAt(phrase.length - 2);
