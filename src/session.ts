@@ -227,6 +227,11 @@ export class WsSession implements Session, TopicSubscriber {
     this.#idle = new IdleClock(setTimeout(WsSession.#idleCheckOf, timeoutMs, this));
   }
 
+  /** A message went in or out: the idle clock, if any, starts over. */
+  #noteActivity(): void {
+    if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+  }
+
   #stopWatchingIdle(): void {
     if (this.#idle === null) return;
     clearTimeout(this.#idle.timer);
@@ -354,41 +359,27 @@ export class WsSession implements Session, TopicSubscriber {
   /** A whole text message arrived. */
   receiveText(text: string): void {
     const state = this.#state;
-    if (state === OPEN) {
-      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
-      if (!fitsUtf8(text, this.#limits.maxText)) {
-        this.#initiateClose(CLOSE_TEXT_TOO_BIG);
-        return;
-      }
-      this.#deliverText(text);
-    } else if (state === OPENING) {
-      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
-      if (!fitsUtf8(text, this.#limits.maxText)) {
-        this.#initiateClose(CLOSE_TEXT_TOO_BIG);
-        return;
-      }
-      (this.#more.pending ??= []).push(text);
+    if (state !== OPEN && state !== OPENING) return;
+    this.#noteActivity();
+    if (!fitsUtf8(text, this.#limits.maxText)) {
+      this.#initiateClose(CLOSE_TEXT_TOO_BIG);
+      return;
     }
+    if (state === OPEN) this.#deliverText(text);
+    else (this.#more.pending ??= []).push(text);
   }
 
   /** A whole binary message arrived; `data` becomes the callback's to keep. */
   receiveBinary(data: Uint8Array): void {
     const state = this.#state;
-    if (state === OPEN) {
-      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
-      if (data.byteLength > this.#limits.maxBinary) {
-        this.#initiateClose(CLOSE_BINARY_TOO_BIG);
-        return;
-      }
-      this.#deliverBinary(data);
-    } else if (state === OPENING) {
-      if (this.#idle !== null) this.#idle.lastActivity = Date.now();
-      if (data.byteLength > this.#limits.maxBinary) {
-        this.#initiateClose(CLOSE_BINARY_TOO_BIG);
-        return;
-      }
-      (this.#more.pending ??= []).push(data);
+    if (state !== OPEN && state !== OPENING) return;
+    this.#noteActivity();
+    if (data.byteLength > this.#limits.maxBinary) {
+      this.#initiateClose(CLOSE_BINARY_TOO_BIG);
+      return;
     }
+    if (state === OPEN) this.#deliverBinary(data);
+    else (this.#more.pending ??= []).push(data);
   }
 
   /** The connection closed: with the peer's code, or 1006 when it dropped. */
@@ -441,7 +432,7 @@ export class WsSession implements Session, TopicSubscriber {
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
-    if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+    this.#noteActivity();
     return "success";
   }
 
@@ -762,7 +753,6 @@ function freezeParameters(parameters: Readonly<Record<string, string>>): Readonl
   for (const _ in parameters) return Object.freeze(parameters);
   return NO_PATH_PARAMETERS;
 }
-
 
 /** The sending side of a session. */
 class Remote implements RemoteEndpoint {

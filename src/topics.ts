@@ -153,7 +153,6 @@ export class TopicTable {
   }
 }
 
-
 /**
  * @throws {TypeError} unless `topic` is a non-empty string
  */
