@@ -36,10 +36,13 @@ export type { Fallback, PlinthServer, ServeOptions };
 function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   let upgraded: { socket: WebSocket; response: Response };
   try {
+    // Deno finds the protocol only in an offer written `a, b`; for `a,b` or `a , b` the 101 gets it below.
+    const findsProtocol = accepted.runtimeFindsProtocol;
     upgraded = Deno.upgradeWebSocket(accepted.request, {
-      protocol: accepted.protocol === "" ? undefined : accepted.protocol,
+      protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
       idleTimeout: 0,
     });
+    if (!findsProtocol) upgraded.response.headers.set("sec-websocket-protocol", accepted.protocol);
   } catch {
     return new Response("Bad WebSocket handshake", { status: 400 });
   }

@@ -46,6 +46,7 @@ import type { WebSocket } from "ws";
 import { checkContainer } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
+import { parseProtocols } from "../src/handshake.ts";
 import { NodeWsSocket } from "../src/runtime_sockets.ts";
 import {
   routeRequest,
@@ -237,6 +238,7 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
   // A `protocol` key, even undefined, means "answer this" (undefined or "" for none).
   if (incoming !== undefined && options !== undefined && "protocol" in options) {
     negotiated.set(incoming, options.protocol ?? "");
+    normalizeOffer(incoming);
   }
   const nodeOptions = options?.onError === undefined ? undefined : { onError: options.onError };
   try {
@@ -247,6 +249,18 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
     return undefined;
   }
 }) as unknown as NodeUpgradeWebSocket);
+
+/**
+ * `ws` parses the offer again and refuses RFC 9110 lists with empty elements (`a,,b`) with 400:
+ * it gets the list plinth parsed, written `a, b` (an offer of only empty elements: none at all).
+ */
+function normalizeOffer(incoming: IncomingMessage): void {
+  const header = incoming.headers["sec-websocket-protocol"];
+  if (header === undefined) return;
+  const offer = parseProtocols(header).join(", ");
+  if (offer === "") delete incoming.headers["sec-websocket-protocol"];
+  else incoming.headers["sec-websocket-protocol"] = offer;
+}
 
 /** Whether node-server runs `fetch` for an upgrade (it then writes the response to the socket itself). */
 function isUpgradePass(env: NodeBindings | undefined): env is NodeBindings {
@@ -478,7 +492,10 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
   const incoming = env.incoming;
   // ws asks `handleProtocols` only when the client offered subprotocols.
   const offered = incoming.headers["sec-websocket-protocol"] !== undefined;
-  if (offered) negotiated.set(incoming, accepted.protocol);
+  if (offered) {
+    negotiated.set(incoming, accepted.protocol);
+    normalizeOffer(incoming);
+  }
   const context = { req: new UpgradeRequestView(request), env } as unknown as Context;
   let response: Response | undefined;
   try {
