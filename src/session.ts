@@ -31,6 +31,8 @@ const DRAIN_EVENTS = 1;
 const OPEN_CALLBACK_RUNNING = 2;
 /** The runtime may hold data buffered for this socket (false while it is known to hold nothing). */
 const MAYBE_BUFFERED = 4;
+/** `onClose` is scheduled (see `#scheduleFinish`). */
+const FINISH_SCHEDULED = 8;
 
 /** Reasons the core closes with. Error text never reaches the client. */
 export const CLOSE_INTERNAL_ERROR = new CloseReason(CloseCodes.UNEXPECTED_CONDITION, "Internal Error");
@@ -140,6 +142,14 @@ export class WsSession implements Session, TopicSubscriber {
 
   static #terminateOf(session: WsSession): void {
     session.terminate();
+  }
+
+  static #finishOf(session: WsSession): void {
+    session.#finishWhenSendsSettled();
+  }
+
+  static #finishAfterSends(this: WsSession): void {
+    if (this.#state < CLOSED) this.#finish();
   }
 
   /** Where this session is tracked beyond its endpoint (a served server), if anywhere. */
@@ -393,7 +403,7 @@ export class WsSession implements Session, TopicSubscriber {
     }
     this.#leaveOpen();
     if ((this.#flags & OPEN_CALLBACK_RUNNING) !== 0) return; // onClose runs once onOpen settles
-    this.#finish();
+    this.#scheduleFinish();
   }
 
   /** The runtime's send buffer drained. */
@@ -407,7 +417,7 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Ends the session now, without waiting for the closing handshake (shutdown timeout). */
   terminate(): void {
-    if (this.#state >= CLOSED) return;
+    if (this.#state >= CLOSED || this.#closeReceived !== null) return;
     try {
       this.#socket.terminate();
     } catch (error) {
@@ -579,7 +589,7 @@ export class WsSession implements Session, TopicSubscriber {
         else this.#deliverBinary(message);
       }
     }
-    if (this.#closeReceived !== null && this.#state < CLOSED) this.#finish();
+    if (this.#closeReceived !== null && this.#state < CLOSED) this.#scheduleFinish();
   }
 
   #openFailed(error: unknown): void {
@@ -587,7 +597,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (this.#extras !== null) this.#extras.pending = null;
     this.#reportError(error);
     if (this.#closeReceived !== null) {
-      if (this.#state < CLOSED) this.#finish();
+      if (this.#state < CLOSED) this.#scheduleFinish();
       return;
     }
     this.#initiateClose(CLOSE_INTERNAL_ERROR);
@@ -649,6 +659,26 @@ export class WsSession implements Session, TopicSubscriber {
     if (Array.isArray(listeners)) for (const listener of listeners) listener.onSessionEnd();
     else listeners?.onSessionEnd();
     this.drained();
+  }
+
+  /**
+   * Runs `onClose` on a later macrotask, never inside the call that ended the session: a
+   * runtime that reports the close synchronously inside `socket.close()` (Bun) would otherwise
+   * run `onClose` inside the endpoint's `session.close()`, or inside `onOpen`. By then every
+   * microtask queued before it (send results the endpoint awaits) has run; sends still waiting
+   * behind a Blob settle first too.
+   */
+  #scheduleFinish(): void {
+    if ((this.#flags & FINISH_SCHEDULED) !== 0) return;
+    this.#flags |= FINISH_SCHEDULED;
+    setTimeout(WsSession.#finishOf, 0, this);
+  }
+
+  #finishWhenSendsSettled(): void {
+    if (this.#state >= CLOSED) return;
+    const tail = this.#extras?.sendTail ?? null;
+    if (tail === null) this.#finish();
+    else void tail.then(WsSession.#finishAfterSends.bind(this));
   }
 
   #finish(): void {
