@@ -121,6 +121,10 @@ function websocketHandler(container: ServerContainer): WebSocketHandler<Connecti
     drain(ws: ServerWebSocket<ConnectionData>): void {
       (ws.data as Connection).session.drained();
     },
+    // The heartbeat: the core's shared timer pings with Bun's ping(); pongs come here.
+    pong(ws: ServerWebSocket<ConnectionData>): void {
+      (ws.data as Connection).session.ponged();
+    },
     idleTimeout: 0,
     sendPings: false,
     maxPayloadLength: runtimeMessageLimit(container),

@@ -27,6 +27,7 @@ import { routeRequest, ServerScope, serverUrl, settleServeOptions, shutdownOnAbo
 import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
 import { WebStandardSocket } from "../src/runtime_sockets.ts";
 import { isThenable } from "../src/session.ts";
+import { isRuntimePingTimeout, runtimeIdleTimeoutSeconds } from "../src/heartbeat.ts";
 import type { WsSession } from "../src/session.ts";
 import type { EndpointMap } from "../src/types.ts";
 
@@ -40,7 +41,8 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
     const findsProtocol = accepted.runtimeFindsProtocol;
     upgraded = Deno.upgradeWebSocket(accepted.request, {
       protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
-      idleTimeout: 0,
+      // The heartbeat on Deno is Deno's own: a ping every half of idleTimeout, a close when unanswered.
+      idleTimeout: runtimeIdleTimeoutSeconds(accepted.registration),
     });
     if (!findsProtocol) upgraded.response.headers.set("sec-websocket-protocol", accepted.protocol);
   } catch {
@@ -90,7 +92,8 @@ class SessionEvents {
         break;
       case "close": {
         const close = event as CloseEvent;
-        this.#session.receiveClose(close.code, close.reason);
+        if (isRuntimePingTimeout(close)) this.#session.pingTimedOut();
+        else this.#session.receiveClose(close.code, close.reason);
         break;
       }
     }

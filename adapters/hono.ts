@@ -51,7 +51,9 @@ import { stateOf } from "../src/container.ts";
 import type { EndpointRegistration, ServerContainer } from "../src/container.ts";
 import { acceptUpgrade } from "../src/handshake.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
+import { isRuntimePingTimeout, runtimeIdleTimeoutSeconds } from "../src/heartbeat.ts";
 import {
+  BunSocketWithoutPongs,
   BunSocketWithoutTopics,
   isBunServerWebSocket,
   isNodeWs,
@@ -263,6 +265,52 @@ const isBunUpgrader = (value: unknown): value is BunUpgrader =>
 
 const textDecoder = new TextDecoder();
 
+/** Marks a Bun connection whose server's handler forwards pongs (see {@linkcode withHeartbeat}). */
+const PONGS = Symbol("plinth.pongs");
+
+/** What {@linkcode withHeartbeat} needs of a Bun `ServerWebSocket`. */
+interface BunConnectionLike {
+  readonly data: unknown;
+}
+
+/**
+ * Wraps `hono/bun`'s `websocket` handler for `Bun.serve` so plinth's heartbeat
+ * sees pongs: the core then pings each session every `pingIntervalMs` and
+ * drops a peer that did not answer by the next ping, as on every other
+ * runtime. Without it, on `hono/bun` plinth does not ping (pongs would be
+ * invisible); Bun's own `sendPings`/`idleTimeout` are then the only heartbeat.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { upgradeWebSocket, websocket } from "hono/bun";
+ * import { createContainer } from "@plinth/websocket";
+ * import { mount, withHeartbeat } from "@plinth/websocket/hono";
+ *
+ * const app = new Hono();
+ * mount(app, createContainer(), upgradeWebSocket);
+ * Bun.serve({ port: 8080, fetch: app.fetch, websocket: { ...withHeartbeat(websocket), idleTimeout: 0 } });
+ * ```
+ */
+export function withHeartbeat<W extends object>(websocket: W): W {
+  if (websocket === null || typeof websocket !== "object") {
+    throw new TypeError(`withHeartbeat: websocket must be hono/bun's websocket handler, got ${describe(websocket)}`);
+  }
+  const open = (websocket as { open?: (ws: BunConnectionLike) => unknown }).open;
+  const wrapped = {
+    ...websocket,
+    open(ws: BunConnectionLike): void {
+      const data = ws.data as { [PONGS]?: boolean } | null;
+      if (data !== null && typeof data === "object") data[PONGS] = true;
+      open?.call(websocket, ws);
+    },
+    pong(ws: BunConnectionLike): void {
+      (ws.data as { events?: { onPong?(): void } } | null)?.events?.onPong?.();
+    },
+  };
+  return wrapped as W;
+}
+
 /** Whether this process runs on Deno (whose `upgradeWebSocket` `hono/deno` calls). */
 const ON_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 
@@ -290,7 +338,11 @@ class RouteConnection implements HelperEvents {
       this.onClose = undefined;
       this.#listen(raw);
     } else if (isBunServerWebSocket(raw)) {
-      socket = new BunSocketWithoutTopics(raw); // hono/bun hides the server's publish: topics use the core's loop
+      // hono/bun hides the server's publish: topics use the core's loop. Pongs reach the session
+      // only through a handler wrapped with withHeartbeat (which marks the connection's data).
+      socket = (raw as { data?: { [PONGS]?: boolean } }).data?.[PONGS] === true
+        ? new BunSocketWithoutTopics(raw)
+        : new BunSocketWithoutPongs(raw);
     } else if (isWebStandardWebSocket(raw)) {
       (raw as { binaryType?: string }).binaryType = "arraybuffer";
       socket = new WebStandardSocket(raw);
@@ -304,6 +356,11 @@ class RouteConnection implements HelperEvents {
 
   onError(): void {
     // A close follows; its code tells what happened.
+  }
+
+  /** A pong arrived (hono/bun with `withHeartbeat`). */
+  onPong(): void {
+    this.#session?.ponged();
   }
 
   #message(event: MessageEvent): void {
@@ -323,6 +380,7 @@ class RouteConnection implements HelperEvents {
 
   #close(event: CloseEvent): void {
     if (this.#session === null) this.#accepted.abandon(); // closed before it opened: no session to wait for
+    else if (isRuntimePingTimeout(event)) this.#session.pingTimedOut(); // hono/deno: Deno's heartbeat
     else this.#session.receiveClose(event.code, event.reason);
   }
 
@@ -335,6 +393,7 @@ class RouteConnection implements HelperEvents {
       else session.receiveText(textDecoder.decode(bytes));
     });
     raw.on("close", (code, reason) => this.#session?.receiveClose(code, textDecoder.decode(reason)));
+    if (this.#accepted.registration.pingIntervalMs > 0) raw.on("pong", () => this.#session?.ponged());
   }
 }
 
@@ -381,7 +440,8 @@ async function upgradeRoute<U>(
   const findsProtocol = !ON_DENO || accepted.runtimeFindsProtocol;
   const options: HelperOptions = {
     protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
-    idleTimeout: 0,
+    // hono/deno hands it to Deno.upgradeWebSocket: Deno's own ping is the heartbeat there.
+    idleTimeout: runtimeIdleTimeoutSeconds(registration),
   };
   // hono/bun upgrades with `c.env` (the Bun server, or `c.env.server`): a stand-in adds the
   // negotiated protocol ("" makes Bun send none) and modifyHandshake's headers to the 101.

@@ -425,6 +425,8 @@ function connect(accepted: AcceptedUpgrade, ws: WebSocket, tcp: Socket): WsSessi
     else session.receiveText(bytes.toString("utf8"));
   });
   ws.on("close", (code, reason) => session.receiveClose(code, reason.toString("utf8")));
+  // The heartbeat: the core's shared timer pings with ws.ping(); pongs come here.
+  if (accepted.registration.pingIntervalMs > 0) ws.on("pong", () => session.ponged());
   ws.on("error", ignoreError); // a close event follows; its code tells what happened
   // ws has no drain event of its own; its TCP socket's 'drain' fires once the kernel took every
   // queued byte (ws queues nothing itself with permessage-deflate off), so it wakes the send loop.

@@ -3,6 +3,7 @@ import type { EndpointConfig } from "./endpoint_config.ts";
 import { compareTemplateSpecificity, matchPathTemplate, NO_PATH_PARAMETERS, parsePathTemplate } from "./path_template.ts";
 import type { PathTemplate } from "./path_template.ts";
 import { TopicTable } from "./topics.ts";
+import { DEFAULT_PING_INTERVAL_MS } from "./heartbeat.ts";
 import type { ContainerOptions, EndpointMap, Logger, Session } from "./types.ts";
 import { assertFunction, checkNonNegativeInteger, checkPositiveInteger, describe } from "./validate.ts";
 
@@ -86,6 +87,10 @@ export class EndpointRegistration {
   readonly sendTimeoutMs: number;
   /** Open sessions allowed; Infinity = no limit. */
   readonly maxSessions: number;
+  /** Heartbeat: ping every this many ms, drop a peer that did not answer by the next; 0 = off. */
+  readonly pingIntervalMs: number;
+  /** Whether the heartbeat's timer visits this endpoint's sessions (see `heartbeat.ts`). */
+  beating = false;
   /** This endpoint as the match of its exact path (one object, not one per handshake). */
   readonly exactMatch: RouteMatch;
 
@@ -102,6 +107,7 @@ export class EndpointRegistration {
     this.backpressureLimit = endpoint.backpressureLimit ?? DEFAULT_BACKPRESSURE_LIMIT;
     this.sendTimeoutMs = endpoint.sendTimeoutMs ?? 0;
     this.maxSessions = endpoint.maxSessions ?? Infinity;
+    this.pingIntervalMs = endpoint.pingIntervalMs ?? o.defaultPingIntervalMs;
     this.exactMatch = Object.freeze({ registration: this, pathParameters: NO_PATH_PARAMETERS });
   }
 }
@@ -117,6 +123,7 @@ export interface RouteMatch {
 /** Settled container defaults. */
 interface SettledOptions {
   readonly defaultMaxIdleTimeoutMs: number;
+  readonly defaultPingIntervalMs: number;
   readonly defaultMaxTextMessageBufferSize: number;
   readonly defaultMaxBinaryMessageBufferSize: number;
   readonly logger: Logger;
@@ -142,6 +149,9 @@ export class ContainerState {
       defaultMaxIdleTimeoutMs: options.defaultMaxIdleTimeoutMs === undefined
         ? 0
         : checkNonNegativeInteger(options.defaultMaxIdleTimeoutMs, "options.defaultMaxIdleTimeoutMs"),
+      defaultPingIntervalMs: options.defaultPingIntervalMs === undefined
+        ? DEFAULT_PING_INTERVAL_MS
+        : checkNonNegativeInteger(options.defaultPingIntervalMs, "options.defaultPingIntervalMs"),
       defaultMaxTextMessageBufferSize: options.defaultMaxTextMessageBufferSize === undefined
         ? DEFAULT_MESSAGE_LIMIT
         : checkNonNegativeInteger(options.defaultMaxTextMessageBufferSize, "options.defaultMaxTextMessageBufferSize"),
@@ -256,6 +266,7 @@ const LIMITS = [
   "maxBinaryMessageBufferSize",
   "backpressureLimit",
   "sendTimeoutMs",
+  "pingIntervalMs",
 ] as const;
 
 /**

@@ -19,6 +19,8 @@ export interface BunServerWebSocketLike {
   unsubscribe(topic: string): void;
   /** Sends to every subscriber but this socket; -1 when any is under backpressure. */
   publish(topic: string, data: string | Uint8Array): number;
+  /** Sends a protocol ping. */
+  ping(): number;
 }
 
 /** Stands in for a Bun socket that is not open yet (see {@linkcode BunSocket.attach}). */
@@ -30,6 +32,7 @@ const NOT_OPEN: BunServerWebSocketLike = {
   subscribe: () => {},
   unsubscribe: () => {},
   publish: () => 0,
+  ping: () => 0,
 };
 
 /**
@@ -65,6 +68,10 @@ export class BunSocket implements SocketLike {
   terminate(): void {
     this.#socket.terminate();
   }
+  /** Bun's own ping; the adapter's `pong` handler answers it to the session. */
+  ping(): void {
+    this.#socket.ping();
+  }
 }
 
 /** A Bun socket whose server's publish is out of reach (Hono on Bun): topics use the core's loop. */
@@ -74,6 +81,14 @@ export class BunSocketWithoutTopics extends BunSocket {
   }
 }
 
+/**
+ * Hono on Bun when the server's `websocket` handler has no `pong` (not wrapped with
+ * `withHeartbeat`): pongs cannot be seen, so the core does not ping (Bun's own `sendPings` and
+ * `idleTimeout`, set on `Bun.serve`, are then the heartbeat).
+ */
+export class BunSocketWithoutPongs extends BunSocketWithoutTopics {}
+Object.defineProperty(BunSocketWithoutPongs.prototype, "ping", { value: undefined });
+
 /** What the core uses of a `ws` `WebSocket`. */
 export interface NodeWsLike {
   readonly readyState: number;
@@ -82,6 +97,7 @@ export interface NodeWsLike {
   send(data: string | Uint8Array, options: { binary?: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  ping(): void;
 }
 
 const WS_OPEN = 1;
@@ -116,6 +132,10 @@ export class NodeWsSocket implements SocketLike {
   terminate(): void {
     this.#socket.terminate();
   }
+  /** `ws`'s ping; the adapter's `pong` listener answers it to the session. */
+  ping(): void {
+    if (this.#socket.readyState === WS_OPEN) this.#socket.ping();
+  }
 }
 
 /** Whether `raw` looks like Bun's `ServerWebSocket`. */
@@ -137,6 +157,7 @@ export function isNodeWs(raw: unknown): raw is NodeWsLike & NodeWsEvents {
 export interface NodeWsEvents {
   on(event: "message", listener: (data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean) => void): unknown;
   on(event: "close", listener: (code: number, reason: Uint8Array) => void): unknown;
+  on(event: "pong", listener: () => void): unknown;
 }
 
 /** What the core uses of a Web-standard `WebSocket` (Deno's, the one `hono/deno` hands over). */

@@ -8,6 +8,7 @@ import { checkTopic, toFrameData } from "./topics.ts";
 import type { NativeTopics, TopicSubscriber } from "./topics.ts";
 import type { EndpointMap, Logger, RemoteEndpoint, SendResult, Session } from "./types.ts";
 import { fitsUtf8 } from "./utf8.ts";
+import { beatFor } from "./heartbeat.ts";
 import { checkNonNegativeInteger, describe } from "./validate.ts";
 
 /** The send loop does not hand the runtime more while its buffer holds more than this many bytes. */
@@ -37,6 +38,8 @@ const OPEN_CALLBACK_RUNNING = 2;
 const MAYBE_BUFFERED = 4;
 /** `onClose` is scheduled (see `#scheduleFinish`). */
 const FINISH_SCHEDULED = 8;
+/** The heartbeat pinged and no pong has come since. */
+const AWAITING_PONG = 16;
 
 /** Reasons the core closes with. Error text never reaches the client. */
 export const CLOSE_INTERNAL_ERROR = new CloseReason(CloseCodes.UNEXPECTED_CONDITION, "Internal Error");
@@ -47,6 +50,8 @@ export const CLOSE_SEND_TIMEOUT = new CloseReason(CloseCodes.VIOLATED_POLICY, "S
 export const CLOSE_BACKPRESSURE = new CloseReason(CloseCodes.VIOLATED_POLICY, "Backpressure limit exceeded");
 export const CLOSE_ENDPOINT_FULL = new CloseReason(CloseCodes.TRY_AGAIN_LATER, "Too many sessions");
 export const CLOSE_SHUTDOWN = new CloseReason(CloseCodes.GOING_AWAY, "Server shutdown");
+/** The heartbeat dropped a peer that did not answer a ping by the next one (on every runtime). */
+export const CLOSE_PING_TIMEOUT = new CloseReason(CloseCodes.GOING_AWAY, "Ping timeout");
 /**
  * More arrived while an async `onOpen` ran than the session holds (see `WsSession.#hold`): 1008,
  * a policy of this server (send only after the server is ready, or less), not 1009, which tells
@@ -376,6 +381,8 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
     this.#scope?.add(this);
     const idleTimeoutMs = this.#limits.idleTimeoutMs;
     if (idleTimeoutMs > 0) this.#watchIdle(idleTimeoutMs);
+    // The heartbeat's shared timer visits openSessions; runtimes that ping by themselves have no ping().
+    if (registration.pingIntervalMs > 0 && this.#socket.ping !== undefined) beatFor(registration);
     const onOpen = this.#endpoint.onOpen;
     if (onOpen === undefined) {
       this.#openSettled(undefined);
@@ -442,6 +449,45 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
     this.#leaveOpen();
     if ((this.#flags & OPEN_CALLBACK_RUNNING) !== 0) return; // onClose runs once onOpen settles
     this.#scheduleFinish();
+  }
+
+  /** Heartbeat tick (see `heartbeat.ts`): pings the peer, or drops it when the last ping went unanswered. */
+  heartbeat(): void {
+    const socket = this.#socket;
+    if (socket.ping === undefined || (this.#state !== OPEN && this.#state !== OPENING)) return;
+    if ((this.#flags & AWAITING_PONG) !== 0) {
+      this.pingTimedOut();
+      return;
+    }
+    this.#flags |= AWAITING_PONG;
+    try {
+      socket.ping();
+    } catch {
+      // The connection is going; its close event tells.
+    }
+  }
+
+  /** The peer answered a ping. */
+  ponged(): void {
+    this.#flags &= ~AWAITING_PONG;
+  }
+
+  /**
+   * The peer did not answer a ping in time (the core's heartbeat, or the runtime's own, which
+   * already closed the socket): the connection is dropped and `onClose` reports 1001 "Ping timeout".
+   */
+  pingTimedOut(): void {
+    if (this.#state >= CLOSING) return;
+    this.#closeSent = CLOSE_PING_TIMEOUT;
+    this.#leaveOpen();
+    try {
+      // A close frame for a peer that may still read, then the connection goes at once.
+      this.#socket.close(CLOSE_PING_TIMEOUT.code, CLOSE_PING_TIMEOUT.reasonPhrase);
+      this.#socket.terminate();
+    } catch {
+      // Already gone.
+    }
+    this.receiveClose(CloseCodes.CLOSED_ABNORMALLY, "");
   }
 
   /** The runtime's send buffer drained. */

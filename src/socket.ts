@@ -32,6 +32,12 @@ export interface SocketLike {
    * `Buffer` as it is, and wraps any other `Uint8Array` per send). Default: `TextEncoder`.
    */
   readonly encodeText?: (text: string) => Uint8Array;
+  /**
+   * Sends a protocol ping, where the core runs the heartbeat for this runtime (the adapter then
+   * calls the session's `ponged()` on each pong). Absent where the runtime pings by itself
+   * (Deno's `idleTimeout`) or pongs cannot be seen.
+   */
+  ping?(): void;
   /** Starts the closing handshake with a code an endpoint may send. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a closing handshake. */

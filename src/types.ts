@@ -136,6 +136,12 @@ export interface EndpointMap<S = unknown> {
   sendTimeoutMs?: number;
   /** Open sessions allowed at once; beyond it the handshake gets 503. */
   maxSessions?: number;
+  /**
+   * Heartbeat: a protocol ping every this many ms; a peer that has not answered (pong) by the
+   * next ping is dropped, and `onClose` reports 1001 `"Ping timeout"`. 0 = off. Default: the
+   * container's `defaultPingIntervalMs` (30 s).
+   */
+  pingIntervalMs?: number;
 }
 
 /**
@@ -150,6 +156,12 @@ export interface EndpointMap<S = unknown> {
 export interface ContainerOptions {
   /** Idle timeout for endpoints that set none; 0 = never (the default). */
   defaultMaxIdleTimeoutMs?: number;
+  /**
+   * Heartbeat interval for endpoints that set no `pingIntervalMs`; 0 = off. Default 30 000 ms:
+   * pings keep a quiet connection alive through proxies that cut connections silent for 60 s
+   * (nginx's default `proxy_read_timeout`), and a dead peer is dropped within 60 s.
+   */
+  defaultPingIntervalMs?: number;
   /** Text message limit in UTF-8 bytes for endpoints that set none; default 1 MiB. */
   defaultMaxTextMessageBufferSize?: number;
   /** Binary message limit in bytes for endpoints that set none; default 1 MiB. */

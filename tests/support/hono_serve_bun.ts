@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { upgradeWebSocket, websocket } from "hono/bun";
 import type { PlinthServer, ServeOptions, ServerContainer } from "../../mod.ts";
-import { mount } from "../../adapters/hono.ts";
+import { mount, withHeartbeat } from "../../adapters/hono.ts";
 import { runtimeMessageLimit, serverUrl, settleServeOptions, shutdownOnAbort } from "../../src/serve.ts";
 import type { ShutdownOptions } from "../../src/server_scope.ts";
 
@@ -23,7 +23,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
     hostname: settled.hostname,
     fetch: app.fetch,
     websocket: {
-      ...websocket,
+      ...withHeartbeat(websocket),
       idleTimeout: 0,
       sendPings: false,
       maxPayloadLength: runtimeMessageLimit(container),
