@@ -117,6 +117,72 @@ export async function transcript(origin: string): Promise<Line[]> {
     await first.ws?.close(1000, "");
     return [...first.lines, ...second.lines];
   });
+  // Orderings: what the client sees, then the server's callbacks in the order they ran.
+  const events = async (key: string): Promise<Line[]> => {
+    const deadline = Date.now() + 5000;
+    let lines: string[] = [];
+    while (Date.now() < deadline) {
+      lines = JSON.parse((await rawRequest(`${origin}/events?log=${encodeURIComponent(key)}`)).body);
+      if (lines.some((line) => line.startsWith("onClose"))) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // events after onClose (closed, shutdown done)
+    lines = JSON.parse((await rawRequest(`${origin}/events?log=${encodeURIComponent(key)}`)).body);
+    return lines.map((line) => `server: ${line}`);
+  };
+  const untilClose = async (socket: RawWebSocket): Promise<Line[]> => {
+    const lines: Line[] = [];
+    for (;;) {
+      const [line] = await messages(socket, 1);
+      lines.push(line!);
+      if (line!.startsWith("close ")) {
+        const [, code, reason] = /^close (\d+) (.*)$/.exec(line!)!;
+        socket.sendClose(Number(code), JSON.parse(reason!));
+        return lines;
+      }
+      if (line === "end") return lines;
+    }
+  };
+  for (const [name, path, sends] of [
+    ["close() inside onOpen", "/order/close-in-open", false],
+    ["close() inside onOpen after an await", "/order/close-in-open-after-await", false],
+    ["close() inside onText after a send", "/order/close-in-text", true],
+    ["close() twice with different codes", "/order/close-twice", true],
+    ["close() inside onClose", "/order/close-in-close", true],
+  ] as const) {
+    await scenario(name, async () => {
+      const { ws: socket, lines } = await handshake(ws(`${path}?log=${path}`));
+      if (sends) socket!.sendText("a");
+      const seen = await untilClose(socket!);
+      socket!.destroy();
+      return [...lines, ...seen, ...(await events(path))];
+    });
+  }
+  await scenario("a flood while an async onOpen runs: 1008", async () => {
+    const { ws: socket, lines } = await handshake(ws("/slow-open?log=flood"));
+    const chunk = "x".repeat(8 * 1024);
+    // 12 messages fit the 100 000-byte bound (8 KiB + 64 each); the 13th, the last sent, crosses it.
+    // (Deno drops the connection without a close frame when a client goes on sending after the
+    // server's close: docs/reliability.md.)
+    for (let i = 0; i < 13; i++) socket!.sendText(chunk);
+    const seen = await untilClose(socket!);
+    socket!.destroy();
+    return [...lines, ...seen, ...(await events("flood"))];
+  });
+  await scenario("shutdown() while a handshake is in flight", async () => {
+    const port = (await rawRequest(`${origin}/spawn-shutdown`)).body;
+    const { ws: socket, lines } = await handshake(`ws://127.0.0.1:${port}/in-flight?log=shutdown`);
+    const seen = await untilClose(socket!);
+    socket!.destroy();
+    return [...lines, ...seen, ...(await events("shutdown"))];
+  });
+  await scenario("a dead peer under a heartbeat (server side)", async () => {
+    // The peer stops answering pings: what it would read does not matter, the server's events do.
+    const { ws: socket, lines } = await handshake(ws("/beat?log=beat"), { autoPong: false });
+    const seen = await events("beat");
+    socket!.destroy();
+    return [...lines, ...seen];
+  });
   await scenario("plain request to an endpoint: 426", async () => {
     const response = await rawRequest(`${origin}/echo`);
     return [`${response.status} upgrade=${JSON.stringify(response.headers.get("upgrade"))}`];

@@ -13,11 +13,12 @@ const error = (type: typeof Error | typeof TypeError | typeof RangeError, ...par
 };
 
 describe("createContainer", () => {
-  test("settles the defaults: no idle timeout, 1 MiB limits, console logger", () => {
+  test("settles the defaults: no idle timeout, a 30 s heartbeat, 1 MiB limits, console logger", () => {
     const container = createContainer();
     assert.ok(container instanceof ServerContainer);
     assert.deepEqual({ ...stateOf(container).options }, {
       defaultMaxIdleTimeoutMs: 0,
+      defaultPingIntervalMs: 30_000,
       defaultMaxTextMessageBufferSize: 1024 * 1024,
       defaultMaxBinaryMessageBufferSize: 1024 * 1024,
       logger: console,
@@ -36,6 +37,12 @@ describe("createContainer", () => {
     assert.equal(stateOf(container).options.defaultMaxTextMessageBufferSize, 0);
     assert.equal(stateOf(container).options.defaultMaxBinaryMessageBufferSize, 7);
     assert.equal(stateOf(container).options.logger, logger);
+  });
+
+  test("defaultPingIntervalMs: a non-negative integer, 0 turns the heartbeat off", () => {
+    assert.equal(stateOf(createContainer({ defaultPingIntervalMs: 0 })).options.defaultPingIntervalMs, 0);
+    assert.throws(() => createContainer({ defaultPingIntervalMs: -1 }), /options\.defaultPingIntervalMs/);
+    assert.throws(() => createContainer({ defaultPingIntervalMs: 1.5 }), /options\.defaultPingIntervalMs/);
   });
 
   test("TypeError when options is not an object", () => {
