@@ -135,8 +135,9 @@ export interface HelperEvents {
 /**
  * A Hono `upgradeWebSocket` helper, called in its three-argument form
  * `upgradeWebSocket(c, events, options)`: `hono/deno`'s, `hono/bun`'s,
- * `{ protocol, idleTimeout }` as `options` (`idleTimeout`: the heartbeat on Deno, twice `pingIntervalMs` in seconds).
- * `{ protocol, idleTimeout: 0 }` as `options`.
+ * `@hono/node-server`'s, or `@plinth/websocket/node`'s. plinth passes
+ * `{ protocol, idleTimeout }` as `options` (`idleTimeout`: the heartbeat on
+ * Deno, twice `pingIntervalMs`, in seconds).
  *
  * @example
  * ```ts
