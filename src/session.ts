@@ -477,16 +477,19 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
    * already closed the socket): the connection is dropped and `onClose` reports 1001 "Ping timeout".
    */
   pingTimedOut(): void {
-    if (this.#state >= CLOSING) return;
-    this.#closeSent = CLOSE_PING_TIMEOUT;
-    this.#leaveOpen();
-    try {
-      // A close frame for a peer that may still read, then the connection goes at once.
-      this.#socket.close(CLOSE_PING_TIMEOUT.code, CLOSE_PING_TIMEOUT.reasonPhrase);
-      this.#socket.terminate();
-    } catch {
-      // Already gone.
+    if (this.#state >= CLOSED) return;
+    if (this.#state === OPEN || this.#state === OPENING) {
+      this.#closeSent = CLOSE_PING_TIMEOUT;
+      this.#leaveOpen();
+      try {
+        // A close frame for a peer that may still read, then the connection goes at once.
+        this.#socket.close(CLOSE_PING_TIMEOUT.code, CLOSE_PING_TIMEOUT.reasonPhrase);
+        this.#socket.terminate();
+      } catch {
+        // Already gone.
+      }
     }
+    // Closing already (a close this side started keeps its reason): the connection is gone all the same.
     this.receiveClose(CloseCodes.CLOSED_ABNORMALLY, "");
   }
 
