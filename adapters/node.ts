@@ -31,6 +31,7 @@
  * @module
  */
 import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
@@ -123,8 +124,8 @@ export interface NodeUpgradeWebSocket {
  * ```
  */
 export interface NodeBindings {
-  /** The Node request. */
-  incoming: IncomingMessage;
+  /** The Node request (node-server types it as either kind; upgrades arrive over HTTP/1.1). */
+  incoming: IncomingMessage | Http2ServerRequest;
   /** The Node response; `undefined` on node-server's upgrade pass. */
   outgoing?: unknown;
 }
@@ -161,7 +162,7 @@ export interface NodeUpgradeOptions {
 }
 
 /** The subprotocol plinth negotiated for each pending upgrade, read by `handleProtocols`. */
-const negotiated = new WeakMap<IncomingMessage, string>();
+const negotiated = new WeakMap<NodeBindings["incoming"], string>();
 
 /** `ws`'s `handleProtocols`: the negotiated subprotocol, else (a request plinth did not see) `ws`'s default. */
 function handleProtocols(offered: Set<string>, request: IncomingMessage): string | false {
