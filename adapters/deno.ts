@@ -225,6 +225,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
       server = Deno.serve({
         port: settled.port,
         hostname: settled.hostname,
+        reusePort: settled.reusePort,
         signal: abort.signal,
         onListen: ({ port }) => {
           let stopping: Promise<void> | undefined;
