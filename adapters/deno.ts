@@ -45,6 +45,7 @@ declare namespace Deno {
     options: {
       port?: number;
       hostname?: string;
+      reusePort?: boolean;
       signal?: AbortSignal;
       onListen?: (address: { port: number; hostname: string }) => void;
       onError?: (error: unknown) => Response | Promise<Response>;

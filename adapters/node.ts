@@ -257,7 +257,7 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
  * `ws` parses the offer again and refuses RFC 9110 lists with empty elements (`a,,b`) with 400:
  * it gets the list plinth parsed, written `a, b` (an offer of only empty elements: none at all).
  */
-function normalizeOffer(incoming: IncomingMessage): void {
+function normalizeOffer(incoming: Pick<IncomingMessage, "headers">): void {
   const header = incoming.headers["sec-websocket-protocol"];
   if (header === undefined) return;
   const offer = parseProtocols(header).join(", ");
