@@ -37,7 +37,7 @@ const tsFiles = (dir: string): string[] =>
   existsSync(join(root, dir))
     ? readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts")).sort().map((f) => join(dir, f))
     : [];
-const adapterFiles = ["adapters/deno.ts", "adapters/bun.ts", "adapters/node.ts", "adapters/hono.ts"].filter((f) =>
+const adapterFiles = ["adapters/deno.ts", "adapters/bun.ts", "adapters/node.ts", "adapters/hono.ts", "adapters/redis.ts"].filter((f) =>
   existsSync(join(root, f))
 );
 
@@ -82,6 +82,7 @@ const steps: Step[] = [
       ...adapterFiles,
       ...testFiles("tests/contract"),
       ...testFiles("tests/deno"),
+      ...tsFiles("tests/backplane"),
       ...tsFiles("examples/chat"),
       ...tsFiles("tests/e2e"),
       ...tsFiles("bench/servers").filter((file) => file.endsWith("_deno.ts")),
@@ -118,6 +119,21 @@ const steps: Step[] = [
     runtime: "checks",
     command: [bin("tsx"), "bench/run.ts", "--smoke"],
     needs: ["bench/run.ts"],
+  },
+  // Topics across processes on a real redis-server (started by the tests; skipped where none is installed).
+  ...(["deno", "bun", "node"] as const).map((runtime): Step => ({
+    name: `backplane ${runtime}`,
+    runtime,
+    command: runnerFor(runtime, ["tests/backplane/subscriptions.test.ts"]),
+    env: { PLINTH_ADAPTER: runtime },
+    needs: ["adapters/redis.ts"],
+  })),
+  {
+    name: "backplane across deno, bun and node processes",
+    runtime: "cross-runtime",
+    command: runnerFor("node", ["tests/backplane/cross_process.test.ts"]),
+    env: { BACKPLANE_MESSAGES: "1000" },
+    needs: ["adapters/redis.ts"],
   },
   { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
   { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },
