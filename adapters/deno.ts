@@ -33,6 +33,31 @@ import type { EndpointMap } from "../src/types.ts";
 
 export type { Fallback, PlinthServer, ServeOptions };
 
+// The part of the Deno API this adapter uses, declared here so that the file also compiles without
+// Deno's own types (the npm build runs `tsc`, which has none); at run time `Deno` is the global.
+// A module-level declaration shadows the global one (also under `deno check`); the signatures are
+// a subset of Deno's own, and the contract suite's deno rows and the npm package test run them on Deno.
+declare namespace Deno {
+  function upgradeWebSocket(
+    request: Request,
+    options?: { protocol?: string | undefined; idleTimeout?: number },
+  ): { socket: WebSocket; response: Response };
+  function serve(
+    options: {
+      port?: number;
+      hostname?: string;
+      reusePort?: boolean;
+      signal?: AbortSignal;
+      onListen?: (address: { port: number; hostname: string }) => void;
+      onError?: (error: unknown) => Response | Promise<Response>;
+    },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): HttpServer;
+  interface HttpServer {
+    readonly finished: Promise<void>;
+  }
+}
+
 /** Upgrades with Deno and wires the socket to a new session. */
 function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   let upgraded: { socket: WebSocket; response: Response };
@@ -206,6 +231,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
       server = Deno.serve({
         port: settled.port,
         hostname: settled.hostname,
+        reusePort: settled.reusePort,
         signal: abort.signal,
         onListen: ({ port }) => {
           let stopping: Promise<void> | undefined;

@@ -126,8 +126,8 @@ export interface HelperEvents {
   onOpen?(event: Event, ws: HelperSocket): void;
   /** A message arrived. */
   onMessage?(event: MessageEvent, ws: HelperSocket): void;
-  /** The connection closed. */
-  onClose?(event: CloseEvent, ws: HelperSocket): void;
+  /** The connection closed (a `CloseEvent`; typed by the fields used, so Node's types suffice). */
+  onClose?(event: { readonly code: number; readonly reason: string }, ws: HelperSocket): void;
   /** The socket failed (a close follows). */
   onError?(event: Event, ws: HelperSocket): void;
 }
@@ -245,7 +245,7 @@ export interface MountOptions {
  * @example
  * ```ts
  * import type { RouteHandler } from "@plinth/websocket/hono";
- * const notYet: RouteHandler = (c) => Promise.resolve(c.text("soon", 503));
+ * const notYet: RouteHandler = () => Promise.resolve(new Response("soon", { status: 503 }));
  * ```
  */
 export type RouteHandler = (c: HonoContext) => Promise<Response>;
