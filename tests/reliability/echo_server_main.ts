@@ -32,7 +32,7 @@ const print = (message: Record<string, unknown>): void => console.log(JSON.strin
 
 const ledger = new SessionLedger();
 const rejections = watchUnhandledRejections();
-const container = createContainer({ logger: ledger.logger });
+const container = createContainer({ logger: ledger.logger, defaultPingIntervalMs: envNumber("PING_INTERVAL_MS", 30_000) });
 let anySession: Session | undefined;
 const endpoint = echoEndpoint(ledger, {
   sendBufferSize: envNumber("SEND_BUFFER", 16),
