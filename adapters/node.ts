@@ -156,7 +156,10 @@ export interface NodeUpgradeOptions {
    * key, `ws` answers the client's first offer. Needs the server from {@linkcode createWebSocketServer}.
    */
   protocol?: string;
-  /** Where errors thrown by the event handlers go (node-server's option); default `console.error`. */
+  /**
+   * Where errors thrown by the event handlers go (node-server's option).
+   * @default console.error
+   */
   onError?: (error: unknown) => void;
 }
 

@@ -24,11 +24,20 @@ export type Fallback = (request: Request) => Response | Promise<Response>;
  * ```
  */
 export interface ServeOptions {
-  /** TCP port; 0 (the default) picks a free one. */
+  /**
+   * TCP port; 0 picks a free one (read it from `server.port`).
+   * @default 0
+   */
   port?: number;
-  /** Interface to listen on; default `127.0.0.1`. */
+  /**
+   * Interface to listen on.
+   * @default "127.0.0.1"
+   */
   hostname?: string;
-  /** Handles requests to paths with no endpoint; default: 404. */
+  /**
+   * Handles requests to paths with no endpoint.
+   * @default a 404 response
+   */
   fallback?: Fallback;
   /** Aborting it shuts the server down, as `shutdown()`. */
   signal?: AbortSignal;

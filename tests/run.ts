@@ -91,6 +91,13 @@ const steps: Step[] = [
     ],
   },
   { name: "deno doc --lint", runtime: "checks", command: [bin("deno"), "doc", "--lint", "mod.ts", ...adapterFiles] },
+  // Every @example of the sources and every code block of the Markdown files type-checks.
+  {
+    name: "deno check --doc (@example blocks)",
+    runtime: "checks",
+    command: [bin("deno"), "check", "--doc", "mod.ts", ...tsFiles("src"), ...adapterFiles],
+  },
+  { name: "doc code blocks (README, docs/)", runtime: "checks", command: [bin("tsx"), "tests/docs/check_doc_blocks.ts"] },
   {
     name: "deno publish --dry-run",
     runtime: "checks",
