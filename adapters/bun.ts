@@ -234,6 +234,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
     server = Bun.serve<ConnectionData>({
       port: settled.port,
       hostname: settled.hostname,
+      reusePort: settled.reusePort,
       fetch,
       websocket,
       error(error) {

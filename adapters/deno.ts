@@ -45,6 +45,7 @@ declare namespace Deno {
     options: {
       port?: number;
       hostname?: string;
+      reusePort?: boolean;
       signal?: AbortSignal;
       onListen?: (address: { port: number; hostname: string }) => void;
       onError?: (error: unknown) => Response | Promise<Response>;
@@ -60,10 +61,13 @@ declare namespace Deno {
 function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   let upgraded: { socket: WebSocket; response: Response };
   try {
+    // Deno finds the protocol only in an offer written `a, b`; for `a,b` or `a , b` the 101 gets it below.
+    const findsProtocol = accepted.runtimeFindsProtocol;
     upgraded = Deno.upgradeWebSocket(accepted.request, {
-      protocol: accepted.protocol === "" ? undefined : accepted.protocol,
+      protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
       idleTimeout: 0,
     });
+    if (!findsProtocol) upgraded.response.headers.set("sec-websocket-protocol", accepted.protocol);
   } catch {
     return new Response("Bad WebSocket handshake", { status: 400 });
   }
@@ -222,6 +226,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
       server = Deno.serve({
         port: settled.port,
         hostname: settled.hostname,
+        reusePort: settled.reusePort,
         signal: abort.signal,
         onListen: ({ port }) => {
           let stopping: Promise<void> | undefined;

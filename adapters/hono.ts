@@ -269,6 +269,9 @@ const isBunUpgrader = (value: unknown): value is BunUpgrader =>
 
 const textDecoder = new TextDecoder();
 
+/** Whether this process runs on Deno (whose `upgradeWebSocket` `hono/deno` calls). */
+const ON_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
+
 /**
  * One connection's events, handed to the helper. Node's `ws` socket is fed
  * directly (its `message`/`close` listeners), so the hono events for those are
@@ -378,7 +381,13 @@ async function upgradeRoute<U>(
   if (accepted === null) return new Response("Not Found", { status: 404 });
   if (accepted instanceof Response) return accepted;
   const events = new RouteConnection(accepted);
-  const options: HelperOptions = { protocol: accepted.protocol === "" ? undefined : accepted.protocol, idleTimeout: 0 };
+  // Deno's upgradeWebSocket (hono/deno's) finds the protocol only in an offer written `a, b`;
+  // otherwise the 101 gets it below.
+  const findsProtocol = !ON_DENO || accepted.runtimeFindsProtocol;
+  const options: HelperOptions = {
+    protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
+    idleTimeout: 0,
+  };
   // hono/bun upgrades with `c.env` (the Bun server, or `c.env.server`): a stand-in adds the
   // negotiated protocol ("" makes Bun send none) and modifyHandshake's headers to the 101.
   const env: unknown = c.env;
@@ -404,7 +413,10 @@ async function upgradeRoute<U>(
     if (bun !== null) c.env = env;
   }
   // hono/deno's 101 takes them here; node-server copies them onto its 101.
-  if (bun === null) accepted.headers.forEach((value, key) => response.headers.set(key, value));
+  if (bun === null) {
+    accepted.headers.forEach((value, key) => response.headers.set(key, value));
+    if (!findsProtocol) response.headers.set("sec-websocket-protocol", accepted.protocol);
+  }
   return response;
 }
 

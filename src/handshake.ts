@@ -35,6 +35,18 @@ export class AcceptedUpgrade implements SessionInit {
     return this.headers !== NO_HEADERS;
   }
 
+  /**
+   * Whether a runtime that splits the offer on `", "` only (Deno's
+   * `upgradeWebSocket`) finds the negotiated protocol in it. When it would not
+   * (`a,b`, `a , b`), the adapter must answer the protocol itself on the 101
+   * instead of asking the runtime to, which would refuse the upgrade with 400.
+   */
+  get runtimeFindsProtocol(): boolean {
+    if (this.protocol === "") return true;
+    const header = this.request.headers.get("sec-websocket-protocol") ?? "";
+    return header.split(", ").includes(this.protocol);
+  }
+
   /** The largest message this endpoint accepts, for setting a runtime's own frame limit above it. */
   get maxMessageBytes(): number {
     return Math.max(this.registration.maxText, this.registration.maxBinary);
@@ -169,13 +181,19 @@ export function isUpgradeRequest(request: Request): boolean {
 }
 
 const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+/** RFC 9110's optional whitespace (SP, HTAB) at either end of a list element. */
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 
-/** The client's offered subprotocols, in its order (one shared empty list when it offered none). */
+/**
+ * The client's offered subprotocols, in its order (one shared empty list when it offered none).
+ * Parsed as an RFC 9110 list: elements split on commas, optional whitespace (spaces, tabs)
+ * around each trimmed, empty elements skipped; repeated header lines arrive joined with `", "`.
+ */
 export function parseProtocols(header: string | null): readonly string[] {
   if (header === null) return NO_PROTOCOLS;
   const protocols: string[] = [];
   for (const part of header.split(",")) {
-    const protocol = part.trim();
+    const protocol = part.replace(OWS_EDGES, "");
     if (protocol !== "") protocols.push(protocol);
   }
   return protocols;

@@ -131,6 +131,11 @@ const steps: Step[] = [
     command: [bin("tsx"), "bench/run.ts", "--smoke"],
     needs: ["bench/run.ts"],
   },
+  {
+    name: "reusePort: two processes serve one port (deno, bun, node cluster)",
+    runtime: "node",
+    command: runnerFor("node", testFiles("tests/reuse_port")),
+  },
   { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
   { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },
   { name: "faults node", runtime: "node", command: runnerFor("node", testFiles("tests/faults")) },
