@@ -220,7 +220,7 @@ export class RouteScope {
 export interface RouteOptions {
   /**
    * Where the route's sessions are tracked for `shutdown()`.
-   * @default none (the route's sessions are not tracked)
+   * @default {undefined} the route's sessions are not tracked
    */
   scope?: RouteScope;
 }
@@ -237,7 +237,7 @@ export interface RouteOptions {
 export interface MountOptions {
   /**
    * The scope to track sessions in.
-   * @default a new `RouteScope`, which `mount` returns
+   * @default {new RouteScope()} which `mount` returns
    */
   scope?: RouteScope;
 }

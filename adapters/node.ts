@@ -161,7 +161,7 @@ export interface NodeUpgradeOptions {
   protocol?: string;
   /**
    * Where errors thrown by the event handlers go (node-server's option).
-   * @default console.error
+   * @default {console.error}
    */
   onError?: (error: unknown) => void;
 }

@@ -50,7 +50,7 @@ export interface SendChannel {
 export interface StartWsConnectionOptions {
   /**
    * How many messages the channel buffers before `put` waits (Pedestal's `:send-buffer-or-n`).
-   * @default 10
+   * @default {10}
    */
   sendBufferSize?: number;
 }

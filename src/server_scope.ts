@@ -8,7 +8,7 @@ import { checkNonNegativeInteger, describe } from "./validate.ts";
 export interface ShutdownOptions {
   /**
    * How long sessions get to finish their closing handshake before they are terminated, in milliseconds.
-   * @default 5000
+   * @default {5000}
    */
   timeoutMs?: number;
 }

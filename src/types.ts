@@ -124,37 +124,37 @@ export interface EndpointMap<S = unknown> {
   configure?(builder: EndpointConfigBuilder): void;
   /**
    * Subprotocols this endpoint speaks, in order of preference for ties.
-   * @default [] (none: no `Sec-WebSocket-Protocol` in the answer)
+   * @default {[]} none: no `Sec-WebSocket-Protocol` in the answer
    */
   subprotocols?: string[];
   /**
    * Close idle sessions after this many milliseconds (1001 `Idle Timeout`); 0 = never.
-   * @default the container's `defaultMaxIdleTimeoutMs` (0)
+   * @default {container.defaultMaxIdleTimeoutMs} the container's default, itself 0 unless set
    */
   idleTimeoutMs?: number;
   /**
    * Largest accepted text message in UTF-8 bytes (inclusive); a larger one closes with 1009.
-   * @default the container's `defaultMaxTextMessageBufferSize` (1 MiB)
+   * @default {container.defaultMaxTextMessageBufferSize} the container's default, itself 1 MiB unless set
    */
   maxTextMessageBufferSize?: number;
   /**
    * Largest accepted binary message in bytes (inclusive); a larger one closes with 1009.
-   * @default the container's `defaultMaxBinaryMessageBufferSize` (1 MiB)
+   * @default {container.defaultMaxBinaryMessageBufferSize} the container's default, itself 1 MiB unless set
    */
   maxBinaryMessageBufferSize?: number;
   /**
    * Bytes a topic subscriber may have buffered before it is closed with 1008.
-   * @default 1048576 (1 MiB)
+   * @default {1048576} 1 MiB
    */
   backpressureLimit?: number;
   /**
    * A send channel message waiting longer than this for the socket closes the session with 1008; 0 = wait forever.
-   * @default 0
+   * @default {0}
    */
   sendTimeoutMs?: number;
   /**
    * Open sessions allowed at once; beyond it the handshake gets 503.
-   * @default Infinity (no limit)
+   * @default {Infinity} no limit
    */
   maxSessions?: number;
 }
@@ -171,22 +171,22 @@ export interface EndpointMap<S = unknown> {
 export interface ContainerOptions {
   /**
    * Idle timeout in milliseconds for endpoints that set none; 0 = never.
-   * @default 0
+   * @default {0}
    */
   defaultMaxIdleTimeoutMs?: number;
   /**
    * Text message limit in UTF-8 bytes for endpoints that set none.
-   * @default 1048576 (1 MiB)
+   * @default {1048576} 1 MiB
    */
   defaultMaxTextMessageBufferSize?: number;
   /**
    * Binary message limit in bytes for endpoints that set none.
-   * @default 1048576 (1 MiB)
+   * @default {1048576} 1 MiB
    */
   defaultMaxBinaryMessageBufferSize?: number;
   /**
    * Where errors with nowhere else to go are reported.
-   * @default console
+   * @default {console}
    */
   logger?: Logger;
 }

@@ -98,7 +98,7 @@ const steps: Step[] = [
     command: [bin("deno"), "check", "--doc", "mod.ts", ...tsFiles("src"), ...adapterFiles],
   },
   { name: "doc code blocks (README, docs/)", runtime: "checks", command: [bin("tsx"), "tests/docs/check_doc_blocks.ts"] },
-  { name: "docs stand alone", runtime: "node", command: runnerFor("node", testFiles("tests/docs")) },
+  { name: "docs: stand alone, option defaults", runtime: "node", command: runnerFor("node", testFiles("tests/docs")) },
   {
     name: "deno publish --dry-run",
     runtime: "checks",
