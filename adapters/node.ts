@@ -510,6 +510,7 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
     response = undefined;
   }
   if (response === undefined) {
+    accepted.abandon();
     if (offered) negotiated.delete(incoming);
     return undefined;
   }

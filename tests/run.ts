@@ -85,6 +85,7 @@ const steps: Step[] = [
       ...adapterFiles,
       ...testFiles("tests/contract"),
       ...testFiles("tests/deno"),
+      ...tsFiles("tests/backplane"),
       ...tsFiles("examples/chat"),
       ...tsFiles("tests/e2e"),
       ...tsFiles("bench/servers").filter((file) => file.endsWith("_deno.ts")),
@@ -131,6 +132,21 @@ const steps: Step[] = [
     runtime: "checks",
     command: [bin("tsx"), "bench/run.ts", "--smoke"],
     needs: ["bench/run.ts"],
+  },
+  // Topics across processes on a real redis-server (started by the tests; skipped where none is installed).
+  ...(["deno", "bun", "node"] as const).map((runtime): Step => ({
+    name: `backplane ${runtime}`,
+    runtime,
+    command: runnerFor(runtime, ["tests/backplane/subscriptions.test.ts"]),
+    env: { PLINTH_ADAPTER: runtime },
+    needs: ["adapters/redis.ts"],
+  })),
+  {
+    name: "backplane across deno, bun and node processes",
+    runtime: "cross-runtime",
+    command: runnerFor("node", ["tests/backplane/cross_process.test.ts"]),
+    env: { BACKPLANE_MESSAGES: "1000" },
+    needs: ["adapters/redis.ts"],
   },
   {
     name: "reusePort: two processes serve one port (deno, bun, node cluster)",
