@@ -194,6 +194,7 @@ export interface ContainerOptions {
    * Topics across processes: publishes also reach the subscribers of every
    * process attached to the same backplane (`redisBackplane` from
    * `@plinth/websocket/redis`, or any {@linkcode Backplane}). One container per backplane.
+   * @default {undefined} topics stay within the process
    */
   backplane?: Backplane;
 }
