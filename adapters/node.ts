@@ -44,7 +44,10 @@ import cluster from "node:cluster";
 import type { ServerType } from "@hono/node-server";
 import type { Duplex } from "node:stream";
 import type { HelperEvents, HonoContext } from "./hono.ts";
+// ws ships no types: Deno users of the JSR package get them from @types/ws (npm resolves them by itself).
+// @ts-types="npm:@types/ws@^8.18.0"
 import { WebSocketServer } from "ws";
+// @ts-types="npm:@types/ws@^8.18.0"
 import type { WebSocket } from "ws";
 import { checkContainer } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
