@@ -221,7 +221,10 @@ export class RouteScope {
  * ```
  */
 export interface RouteOptions {
-  /** Where the route's sessions are tracked for `shutdown()`; default: none. */
+  /**
+   * Where the route's sessions are tracked for `shutdown()`.
+   * @default {undefined} the route's sessions are not tracked
+   */
   scope?: RouteScope;
 }
 
@@ -235,7 +238,10 @@ export interface RouteOptions {
  * ```
  */
 export interface MountOptions {
-  /** The scope to track sessions in; default: a new one, which `mount` returns. */
+  /**
+   * The scope to track sessions in.
+   * @default {new RouteScope()} which `mount` returns
+   */
   scope?: RouteScope;
 }
 

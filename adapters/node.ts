@@ -44,7 +44,10 @@ import cluster from "node:cluster";
 import type { ServerType } from "@hono/node-server";
 import type { Duplex } from "node:stream";
 import type { HelperEvents, HonoContext } from "./hono.ts";
+// ws ships no types: Deno users of the JSR package get them from @types/ws (npm resolves them by itself).
+// @ts-types="npm:@types/ws@^8.18.0"
 import { WebSocketServer } from "ws";
+// @ts-types="npm:@types/ws@^8.18.0"
 import type { WebSocket } from "ws";
 import { checkContainer } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
@@ -159,7 +162,10 @@ export interface NodeUpgradeOptions {
    * key, `ws` answers the client's first offer. Needs the server from {@linkcode createWebSocketServer}.
    */
   protocol?: string;
-  /** Where errors thrown by the event handlers go (node-server's option); default `console.error`. */
+  /**
+   * Where errors thrown by the event handlers go (node-server's option).
+   * @default {console.error}
+   */
   onError?: (error: unknown) => void;
 }
 

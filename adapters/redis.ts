@@ -52,12 +52,16 @@ export type { Backplane, BackplaneReceiver };
 export interface RedisBackplaneOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). */
   url: string;
-  /** Prepended to a topic to name its Redis channel; default `"plinth:"`. */
+  /**
+   * Prepended to a topic to name its Redis channel.
+   * @default {"plinth:"}
+   */
   prefix?: string;
   /**
    * Bytes of publishes handed to Redis and not yet acknowledged; a publish
    * that would go over is dropped (and counted) instead of growing memory
-   * when Redis is slower than the publishers. Default 16 MiB.
+   * when Redis is slower than the publishers.
+   * @default {16777216} 16 MiB
    */
   maxPendingBytes?: number;
 }

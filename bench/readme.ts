@@ -99,7 +99,7 @@ ${rowList()}
 
 A row whose server file does not exist is skipped (the run says so). Hono and plinth figures are
 divided by \`<runtime>_native\`; \`bun_plinth\`'s chat figure is divided by \`bun_native_publish\`, since
-plinth's topics map to Bun's native publish (DESIGN.md §5).
+plinth's topics map to Bun's native publish ([docs/guide.md](../docs/guide.md#topics)).
 
 ### Server protocol (for new rows, e.g. \`plinth_*.ts\`)
 

@@ -291,7 +291,7 @@ const LIMITS = [
 ] as const;
 
 /**
- * Adds several endpoints, as the seed's `:websockets` map: keys are paths.
+ * Adds several endpoints at once (Pedestal's `:websockets` map): keys are paths.
  * @throws as {@linkcode addEndpoint}, for the first entry that is wrong
  *
  * @example

@@ -4,7 +4,7 @@ import { describe } from "./validate.ts";
 
 /**
  * The extension point of {@linkcode wsSendAsync}: a value with a method under
- * this symbol sends itself (the seed's `WebSocketSendAsync` protocol).
+ * this symbol sends itself (Pedestal's `WebSocketSendAsync` protocol).
  *
  * @example
  * ```ts

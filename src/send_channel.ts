@@ -5,7 +5,7 @@ import type { EndpointMap, Outgoing, Payload, Respond, SendResult, Session } fro
 import { checkPositiveInteger, describe } from "./validate.ts";
 
 /**
- * A session's bounded send queue: the seed's core.async send channel.
+ * A session's bounded send queue (Pedestal's core.async send channel).
  * Messages go out in put order, one at a time; a message put with a response
  * target reports exactly one {@linkcode SendResult} to it.
  *
@@ -48,7 +48,10 @@ export interface SendChannel {
  * ```
  */
 export interface StartWsConnectionOptions {
-  /** How many messages the channel buffers before `put` waits; default 10. */
+  /**
+   * How many messages the channel buffers before `put` waits (Pedestal's `:send-buffer-or-n`).
+   * @default {10}
+   */
   sendBufferSize?: number;
 }
 
@@ -299,7 +302,7 @@ class ChannelExtras {
 }
 
 /**
- * Turns a session into a bounded send channel (the seed's `start-ws-connection`).
+ * Turns a session into a bounded send channel (Pedestal's `start-ws-connection`).
  * Messages are sent in put order, one at a time, never handing the runtime more
  * while its send buffer is over the high-water mark.
  *
@@ -332,8 +335,8 @@ export function startWsConnection(session: Session, opts: StartWsConnectionOptio
 }
 
 /**
- * An `onOpen` that starts a send channel and makes it the session object (the
- * seed's `on-open-start-ws-connection`).
+ * An `onOpen` that starts a send channel and makes it the session object
+ * (Pedestal's `on-open-start-ws-connection`).
  *
  * @throws {RangeError} when `opts.sendBufferSize` is not an integer of at least 1
  *

@@ -24,11 +24,20 @@ export type Fallback = (request: Request) => Response | Promise<Response>;
  * ```
  */
 export interface ServeOptions {
-  /** TCP port; 0 (the default) picks a free one. */
+  /**
+   * TCP port; 0 picks a free one (read it from `server.port`).
+   * @default {0}
+   */
   port?: number;
-  /** Interface to listen on; default `127.0.0.1`. */
+  /**
+   * Interface to listen on.
+   * @default {"127.0.0.1"}
+   */
   hostname?: string;
-  /** Handles requests to paths with no endpoint; default: 404. */
+  /**
+   * Handles requests to paths with no endpoint.
+   * @default {undefined} a 404 response
+   */
   fallback?: Fallback;
   /** Aborting it shuts the server down, as `shutdown()`. */
   signal?: AbortSignal;
@@ -39,6 +48,7 @@ export interface ServeOptions {
    * module shares the port (outside a worker, Node 22.12 and later set
    * `SO_REUSEPORT`; older Node rejects the option). Sessions, topics and
    * `maxSessions` stay per process: topics across processes need a backplane.
+   * @default {false}
    */
   reusePort?: boolean;
 }

@@ -6,7 +6,10 @@ import { checkNonNegativeInteger, describe } from "./validate.ts";
 
 /** Options of `PlinthServer.shutdown`. */
 export interface ShutdownOptions {
-  /** How long sessions get to finish their closing handshake before they are terminated; default 5000 ms. */
+  /**
+   * How long sessions get to finish their closing handshake before they are terminated, in milliseconds.
+   * @default {5000}
+   */
   timeoutMs?: number;
 }
 

@@ -96,7 +96,7 @@ export interface Session {
 }
 
 /**
- * An endpoint: callbacks and settings, the seed's endpoint map.
+ * An endpoint: callbacks and settings (Pedestal's endpoint map).
  *
  * `S` is the session object: whatever `onOpen` returns (awaited), passed to the other callbacks.
  *
@@ -123,24 +123,45 @@ export interface EndpointMap<S = unknown> {
   onBinary?(sessionObject: S, data: Uint8Array): void | Promise<void>;
   /** Runs once, when the endpoint is added, to adjust its config. */
   configure?(builder: EndpointConfigBuilder): void;
-  /** Subprotocols this endpoint speaks, in order of preference for ties. */
+  /**
+   * Subprotocols this endpoint speaks, in order of preference for ties.
+   * @default {[]} none: no `Sec-WebSocket-Protocol` in the answer
+   */
   subprotocols?: string[];
-  /** Close idle sessions after this many milliseconds; 0 = never. */
+  /**
+   * Close idle sessions after this many milliseconds (1001 `Idle Timeout`); 0 = never.
+   * @default {container.defaultMaxIdleTimeoutMs} the container's default, itself 0 unless set
+   */
   idleTimeoutMs?: number;
-  /** Largest accepted text message in UTF-8 bytes. */
+  /**
+   * Largest accepted text message in UTF-8 bytes (inclusive); a larger one closes with 1009.
+   * @default {container.defaultMaxTextMessageBufferSize} the container's default, itself 1 MiB unless set
+   */
   maxTextMessageBufferSize?: number;
-  /** Largest accepted binary message in bytes. */
+  /**
+   * Largest accepted binary message in bytes (inclusive); a larger one closes with 1009.
+   * @default {container.defaultMaxBinaryMessageBufferSize} the container's default, itself 1 MiB unless set
+   */
   maxBinaryMessageBufferSize?: number;
-  /** Bytes a topic subscriber may have buffered before it is closed with 1008. */
+  /**
+   * Bytes a topic subscriber may have buffered before it is closed with 1008.
+   * @default {1048576} 1 MiB
+   */
   backpressureLimit?: number;
-  /** A send channel message waiting longer than this for the socket closes the session with 1008. */
+  /**
+   * A send channel message waiting longer than this for the socket closes the session with 1008; 0 = wait forever.
+   * @default {0}
+   */
   sendTimeoutMs?: number;
-  /** Open sessions allowed at once; beyond it the handshake gets 503. */
+  /**
+   * Open sessions allowed at once; beyond it the handshake gets 503.
+   * @default {Infinity} no limit
+   */
   maxSessions?: number;
   /**
    * Heartbeat: a protocol ping every this many ms; a peer that has not answered (pong) by the
-   * next ping is dropped, and `onClose` reports 1001 `"Ping timeout"`. 0 = off. Default: the
-   * container's `defaultPingIntervalMs` (30 s).
+   * next ping is dropped, and `onClose` reports 1001 `"Ping timeout"`. 0 = off.
+   * @default {container.defaultPingIntervalMs} the container's default, itself 30 s unless set
    */
   pingIntervalMs?: number;
 }
@@ -155,24 +176,38 @@ export interface EndpointMap<S = unknown> {
  * ```
  */
 export interface ContainerOptions {
-  /** Idle timeout for endpoints that set none; 0 = never (the default). */
+  /**
+   * Idle timeout in milliseconds for endpoints that set none; 0 = never.
+   * @default {0}
+   */
   defaultMaxIdleTimeoutMs?: number;
   /**
-   * Heartbeat interval for endpoints that set no `pingIntervalMs`; 0 = off. Default 30 000 ms:
-   * pings keep a quiet connection alive through proxies that cut connections silent for 60 s
+   * Heartbeat interval in milliseconds for endpoints that set no `pingIntervalMs`; 0 = off.
+   * Pings keep a quiet connection alive through proxies that cut connections silent for 60 s
    * (nginx's default `proxy_read_timeout`), and a dead peer is dropped within 60 s.
+   * @default {30000} 30 s
    */
   defaultPingIntervalMs?: number;
-  /** Text message limit in UTF-8 bytes for endpoints that set none; default 1 MiB. */
+  /**
+   * Text message limit in UTF-8 bytes for endpoints that set none.
+   * @default {1048576} 1 MiB
+   */
   defaultMaxTextMessageBufferSize?: number;
-  /** Binary message limit in bytes for endpoints that set none; default 1 MiB. */
+  /**
+   * Binary message limit in bytes for endpoints that set none.
+   * @default {1048576} 1 MiB
+   */
   defaultMaxBinaryMessageBufferSize?: number;
-  /** Where errors with nowhere else to go are reported; default `console`. */
+  /**
+   * Where errors with nowhere else to go are reported.
+   * @default {console}
+   */
   logger?: Logger;
   /**
    * Topics across processes: publishes also reach the subscribers of every
    * process attached to the same backplane (`redisBackplane` from
    * `@plinth/websocket/redis`, or any {@linkcode Backplane}). One container per backplane.
+   * @default {undefined} topics stay within the process
    */
   backplane?: Backplane;
 }

@@ -92,13 +92,22 @@ const steps: Step[] = [
     ],
   },
   { name: "deno doc --lint", runtime: "checks", command: [bin("deno"), "doc", "--lint", "mod.ts", ...adapterFiles] },
+  // Every @example of the sources and every code block of the Markdown files type-checks.
+  {
+    name: "deno check --doc (@example blocks)",
+    runtime: "checks",
+    command: [bin("deno"), "check", "--doc", "mod.ts", ...tsFiles("src"), ...adapterFiles],
+  },
+  { name: "doc code blocks (README, docs/)", runtime: "checks", command: [bin("tsx"), "tests/docs/check_doc_blocks.ts"] },
+  { name: "docs: stand alone, option defaults", runtime: "node", command: runnerFor("node", testFiles("tests/docs")) },
   {
     name: "deno publish --dry-run",
     runtime: "checks",
     command: [bin("deno"), "publish", "--dry-run", "--allow-dirty"],
   },
-  // The npm package as users install it: pack, install outside the repo, run on node/bun/deno, type-check, lint.
-  { name: "npm package", runtime: "node", command: runnerFor("node", testFiles("tests/package")), timeoutMs: 600_000 },
+  // The packages as users get them: the npm tarball installed outside the repo (node, bun, deno, tsc,
+  // publint, attw) and the JSR file set checked and loaded by Deno through deno.json's import map alone.
+  { name: "npm and JSR packages", runtime: "node", command: runnerFor("node", testFiles("tests/package")), timeoutMs: 600_000 },
   { name: "unit deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/unit")) },
   { name: "unit bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/unit")) },
   { name: "unit node", runtime: "node", command: runnerFor("node", testFiles("tests/unit")) },

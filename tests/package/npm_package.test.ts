@@ -5,7 +5,7 @@
  * installed package with no TypeScript loader and serves an echo endpoint,
  * a TypeScript consumer type-checks every entry point of the `exports` map
  * under `nodenext` and `bundler` with the package's own `.d.ts` (no
- * `skipLibCheck`), and publint and arethetypeswrong lint the tarball.
+ * `skipLibCheck`; `node16` too), and publint and arethetypeswrong lint the tarball.
  *
  * Every entry of `package.json`'s `exports` is tested: a new adapter entry
  * gets its type check, publint and attw runs without a change here.
@@ -216,7 +216,7 @@ setTimeout(() => process.exit(1), 10000).unref();
   }
 });
 
-for (const resolution of ["nodenext", "bundler"] as const) {
+for (const resolution of ["nodenext", "node16", "bundler"] as const) {
   test(`TypeScript consumer, moduleResolution ${resolution}, strict, no skipLibCheck: every entry point`, async () => {
     const failures: string[] = [];
     for (const entry of entries) {
@@ -235,7 +235,7 @@ for (const resolution of ["nodenext", "bundler"] as const) {
           strict: true,
           noEmit: true,
           target: "ES2022",
-          module: resolution === "nodenext" ? "NodeNext" : "ESNext",
+          module: resolution === "bundler" ? "ESNext" : resolution === "node16" ? "Node16" : "NodeNext",
           moduleResolution: resolution,
           lib: ["ES2022"],
           types: consumer?.types ?? ["node"],

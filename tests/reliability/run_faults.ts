@@ -1,11 +1,11 @@
 /**
  * `npm run test:faults`: the reliability suite at full size on the deno, bun
  * and node adapters (and at short size on the three Hono rows), one adapter
- * row after another; prints the results as tables and writes them into
- * `docs/reliability.md` between its results markers. Exits non-zero when a
- * test failed.
+ * row after another; prints the results as tables, and with `--write` writes
+ * them into `docs/reliability.md` between its results markers (a plain run
+ * leaves the tree clean). Exits non-zero when a test failed.
  *
- * `tsx tests/reliability/run_faults.ts [--short] [--rows deno,node] [--no-write]`
+ * `tsx tests/reliability/run_faults.ts [--short] [--rows deno,node] [--write]`
  * @module
  */
 import { spawn } from "node:child_process";
@@ -150,7 +150,8 @@ const versions = (name: string, args: string[]): Promise<string> =>
     child.on("close", () => resolve(text.split("\n")[0]!.trim()));
   });
 const machine = `${cpus().length} CPUs; Node ${process.version}, ${await versions("deno", ["--version"])}, Bun ${await versions("bun", ["--version"])}`;
-const invocation = `npm run test:faults${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+const shownArgs = process.argv.slice(2).filter((arg) => arg !== "--write");
+const invocation = `npm run test:faults${shownArgs.length > 0 ? ` -- ${shownArgs.join(" ")}` : ""}`;
 const generated = [
   `Produced by \`${invocation}\` (\`tsx tests/reliability/run_faults.ts\`) on ${new Date(began).toISOString().slice(0, 16)}Z, ` +
   `${Math.round((Date.now() - began) / 1000)} s in all; ${machine}.`,
@@ -163,7 +164,7 @@ const generated = [
 ].join("\n");
 console.log(`\n${generated}`);
 
-if (!process.argv.includes("--no-write")) {
+if (process.argv.includes("--write")) {
   const docPath = join(root, "docs/reliability.md");
   const START = "<!-- results:start -->";
   const END = "<!-- results:end -->";
@@ -172,6 +173,8 @@ if (!process.argv.includes("--no-write")) {
   const after = doc.slice(doc.indexOf(END));
   writeFileSync(docPath, `${before}\n${generated}\n${after}`);
   console.log(`written to docs/reliability.md`);
+} else {
+  console.log("docs/reliability.md left as it is (`npm run test:faults -- --write` updates it)");
 }
 console.log(failedTotal === 0 ? "all reliability tests passed" : `${failedTotal} reliability tests failed`);
 process.exit(failedTotal === 0 ? 0 : 1);
