@@ -29,6 +29,7 @@ import { io as socketIo } from "socket.io-client";
 import { WebSocket } from "ws";
 import { BENCH_DIR, commandFor } from "../runtimes.ts";
 import { machineInfo } from "../machine.ts";
+import { machineBusyMicros } from "../proc_stat.ts";
 import { median, quantile } from "../stats.ts";
 import type { Runtime } from "../types.ts";
 import { RedisServer, SKIP_WITHOUT_REDIS } from "../../tests/support/redis_server.ts";
@@ -90,6 +91,8 @@ export interface ClusterMeasurement {
   latencyP99Ms: number;
   /** Share of the latency phase's expected deliveries that arrived. */
   delivered: number;
+  /** CPU used by other processes on the machine during both phases, in cores (0 where /proc/stat is missing). */
+  othersCores: number;
   error?: string;
 }
 
@@ -236,16 +239,25 @@ async function measureRow(row: ClusterRow, round: number, options: ClusterOption
     running = true;
     for (let i = 0; i < total; i++) for (let k = 0; k < options.window; k++) clients[i]!.send(messageText(i, "T", options.messageBytes));
     await sleep(options.warmupSeconds * 1000);
-    const pids = [...servers.map((s) => s.child.pid), redis?.pid];
-    const cpuBefore = pids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
+    const pids = [...servers.map((s) => s.child.pid), redis?.pid, process.pid];
+    const ownMs = (): number => pids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
+    const busyBefore = machineBusyMicros() / 1000;
+    const ownBefore = ownMs();
+    const wallBefore = performance.now();
+    const cpuBefore = ownMs() - cpuMs(process.pid);
     const countBefore = delivered;
     const started = performance.now();
     await sleep(options.durationSeconds * 1000);
     const count = delivered - countBefore;
     const seconds = (performance.now() - started) / 1000;
-    const cpu = pids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0) - cpuBefore;
+    const cpu = ownMs() - cpuMs(process.pid) - cpuBefore;
     running = false;
-    await sleep(1000); // let the loop drain
+    // Let every queue drain (the loop is gated by one partner per sender, not by every receiver).
+    let last = -1;
+    for (let waited = 0; waited < 15_000 && delivered !== last; waited += 300) {
+      last = delivered;
+      await sleep(300);
+    }
 
     // Latency: open loop at a modest rate, staggered.
     const before = delivered;
@@ -265,6 +277,8 @@ async function measureRow(row: ClusterRow, round: number, options: ClusterOption
     for (const timer of timers) clearInterval(timer);
     await sleep(1000);
     const latencyDelivered = delivered - before;
+    const busyMs = machineBusyMicros() / 1000 - busyBefore;
+    const othersCores = busyMs === 0 ? 0 : Math.max(0, busyMs - (ownMs() - ownBefore)) / (performance.now() - wallBefore);
     return {
       row: row.id,
       round,
@@ -273,6 +287,7 @@ async function measureRow(row: ClusterRow, round: number, options: ClusterOption
       latencyP50Ms: quantile(latencies, 0.5),
       latencyP99Ms: quantile(latencies, 0.99),
       delivered: latencyDelivered / Math.max(1, sent * total),
+      othersCores,
     };
   } finally {
     for (const client of clients) client.close();
@@ -287,20 +302,20 @@ const fixed = (value: number, digits: number): string => (Number.isFinite(value)
 /** The table of medians over rounds. */
 export function clusterTable(rows: readonly ClusterRow[], measurements: readonly ClusterMeasurement[]): string {
   const lines = [
-    "| row | what | deliveries/s | server CPU ms / 1k deliveries | latency p50 ms | latency p99 ms | delivered (latency phase) |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| row | what | deliveries/s | server CPU ms / 1k deliveries | latency p50 ms | latency p99 ms | delivered (latency phase) | other processes (cores) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const row of rows) {
     const ok = measurements.filter((m) => m.row === row.id && m.error === undefined);
     if (ok.length === 0) {
-      lines.push(`| \`${row.id}\` | ${row.what} | failed | | | | |`);
+      lines.push(`| \`${row.id}\` | ${row.what} | failed | | | | | |`);
       continue;
     }
     const m = (pick: (x: ClusterMeasurement) => number) => median(ok.map(pick));
     lines.push(
       `| \`${row.id}\` | ${row.what} | ${Math.round(m((x) => x.deliveriesPerSecond)).toLocaleString("en-US")} | ${
         fixed(m((x) => x.serverCpuMsPer1k), 1)
-      } | ${fixed(m((x) => x.latencyP50Ms), 1)} | ${fixed(m((x) => x.latencyP99Ms), 1)} | ${fixed(m((x) => x.delivered) * 100, 1)}% |`,
+      } | ${fixed(m((x) => x.latencyP50Ms), 1)} | ${fixed(m((x) => x.latencyP99Ms), 1)} | ${fixed(m((x) => x.delivered) * 100, 1)}% | ${fixed(m((x) => x.othersCores), 2)} |`,
     );
   }
   return lines.join("\n");
@@ -323,10 +338,10 @@ export async function runCluster(options: ClusterOptions, log: (line: string) =>
         try {
           const m = await measureRow(row, round, options, redis);
           measurements.push(m);
-          log(`cluster round ${round + 1} ${row.id}: ${Math.round(m.deliveriesPerSecond)} deliveries/s, ${fixed(m.serverCpuMsPer1k, 1)} ms CPU/1k, p50 ${fixed(m.latencyP50Ms, 1)} ms, p99 ${fixed(m.latencyP99Ms, 1)} ms, ${fixed(m.delivered * 100, 1)}% delivered`);
+          log(`cluster round ${round + 1} ${row.id}: ${Math.round(m.deliveriesPerSecond)} deliveries/s, ${fixed(m.serverCpuMsPer1k, 1)} ms CPU/1k, p50 ${fixed(m.latencyP50Ms, 1)} ms, p99 ${fixed(m.latencyP99Ms, 1)} ms, ${fixed(m.delivered * 100, 1)}% delivered, others ${fixed(m.othersCores, 2)} cores`);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          measurements.push({ row: row.id, round, deliveriesPerSecond: NaN, serverCpuMsPer1k: NaN, latencyP50Ms: NaN, latencyP99Ms: NaN, delivered: NaN, error: message });
+          measurements.push({ row: row.id, round, deliveriesPerSecond: NaN, serverCpuMsPer1k: NaN, latencyP50Ms: NaN, latencyP99Ms: NaN, delivered: NaN, othersCores: NaN, error: message });
           log(`cluster round ${round + 1} ${row.id}: FAILED ${message}`);
         }
       }
