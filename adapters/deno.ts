@@ -69,6 +69,7 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
     });
     if (!findsProtocol) upgraded.response.headers.set("sec-websocket-protocol", accepted.protocol);
   } catch {
+    accepted.abandon();
     return new Response("Bad WebSocket handshake", { status: 400 });
   }
   const { socket, response } = upgraded;
@@ -77,6 +78,7 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   try {
     session = accepted.connect(new WebStandardSocket(socket), false);
   } catch (error) {
+    accepted.abandon();
     // Once upgraded, the handler must return this response: anything else wedges Deno.serve
     // ("Upgrade response was not returned from callback"). The socket is closed as a failed session.
     accepted.registration.container.options.logger.error("plinth: connecting an upgraded socket failed", error);

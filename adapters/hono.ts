@@ -322,7 +322,8 @@ class RouteConnection implements HelperEvents {
   }
 
   #close(event: CloseEvent): void {
-    this.#session?.receiveClose(event.code, event.reason);
+    if (this.#session === null) this.#accepted.abandon(); // closed before it opened: no session to wait for
+    else this.#session.receiveClose(event.code, event.reason);
   }
 
   #listen(raw: NodeWsEvents): void {
@@ -402,6 +403,7 @@ async function upgradeRoute<U>(
   try {
     response = await upgradeWebSocket(c, events, options as U);
   } catch {
+    accepted.abandon();
     return new Response("Bad WebSocket handshake", { status: 400 });
   } finally {
     if (bun !== null) c.env = env;

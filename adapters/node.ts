@@ -507,6 +507,7 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
     response = undefined;
   }
   if (response === undefined) {
+    accepted.abandon();
     if (offered) negotiated.delete(incoming);
     return undefined;
   }

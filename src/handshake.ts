@@ -3,11 +3,12 @@ import { NO_PATH_PARAMETERS, requestPathname } from "./path_template.ts";
 import { copyRequest } from "./request_copy.ts";
 import type { RequestCopy } from "./request_copy.ts";
 import { isThenable, WsSession } from "./session.ts";
-import type { SessionInit, SessionScope } from "./session.ts";
+import type { PendingOpen, SessionInit, SessionScope } from "./session.ts";
+import type { CloseReason } from "./close_reason.ts";
 import type { SocketLike } from "./socket.ts";
 
 /** A handshake the endpoint accepted: what the adapter needs to finish the upgrade. */
-export class AcceptedUpgrade implements SessionInit {
+export class AcceptedUpgrade implements SessionInit, PendingOpen {
   constructor(
     /** The endpoint. */
     readonly registration: EndpointRegistration,
@@ -25,6 +26,40 @@ export class AcceptedUpgrade implements SessionInit {
     rawHeaders?: readonly string[],
   ) {
     this.requestCopy = copyRequest(request, rawHeaders);
+    // Tracked from now on: a shutdown that begins before the socket opens still closes its session.
+    scope?.opening(this);
+  }
+
+  /** A shutdown's close, for the session once it exists; and what a shutdown waiting on this settles with. */
+  #closeOnOpen: CloseReason | null = null;
+  #settle: (() => void) | null = null;
+  #closed: Promise<unknown> | null = null;
+  #session: WsSession | null = null;
+
+  /** Once the session exists and opened: run `onOpen`, then close with `reason`. */
+  closeOnOpen(reason: CloseReason): void {
+    if (this.#session === null) this.#closeOnOpen = reason;
+  }
+
+  /** Settles once the session closed, or the connection never got one. */
+  get closed(): Promise<unknown> {
+    return this.#closed ??= this.#session !== null
+      ? this.#session.closed
+      : new Promise<void>((resolve) => (this.#settle = resolve));
+  }
+
+  /** Gives up on this connection (a shutdown timed out). */
+  terminate(): void {
+    if (this.#session !== null) this.#session.terminate();
+    else this.abandon();
+  }
+
+  /** The upgrade failed, or the connection ended before its socket opened: no session will come. */
+  abandon(): void {
+    this.scope?.notOpening(this);
+    const settle = this.#settle;
+    this.#settle = null;
+    settle?.();
   }
 
   /** What the session keeps of the request, taken now: runtimes consume the request on upgrade. */
@@ -54,7 +89,16 @@ export class AcceptedUpgrade implements SessionInit {
 
   /** Makes the session for the upgraded socket; the adapter then calls `opened()` once the socket is open. */
   connect(socket: SocketLike, drainEvents: boolean): WsSession {
-    return new WsSession(this, socket, drainEvents);
+    const session = new WsSession(this, socket, drainEvents);
+    this.#session = session;
+    this.scope?.notOpening(this);
+    if (this.#closeOnOpen !== null) session.closeOnOpen(this.#closeOnOpen);
+    const settle = this.#settle;
+    if (settle !== null) {
+      this.#settle = null;
+      void session.closed.then(settle);
+    }
+    return session;
   }
 }
 
