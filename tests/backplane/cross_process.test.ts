@@ -207,7 +207,11 @@ describe("redis backplane across a Deno, a Bun and a Node process", { skip: SKIP
           }
         }
         const states = await Promise.all(urls.map((url) => stats(url).catch((error: unknown) => String(error))));
-        assert.fail(`remote delivery did not resume within 15 s of the restart: ${missing.join(", ")}\nservers: ${JSON.stringify(states)}`);
+        assert.fail(
+          `remote delivery did not resume within 15 s of the restart: ${missing.join(", ")}\nservers: ${JSON.stringify(states)}\n${
+            children.map((child, i) => `${RUNTIMES[i]} stderr: ${child.stderr.slice(-3000)}`).join("\n")
+          }`,
+        );
       }
       console.log(`# remote delivery resumed ${recoveredIn} ms after redis-server was restarted`);
       await sleep(300);
