@@ -203,6 +203,10 @@ export class RedisBackplane implements Backplane {
     const clientOptions = {
       url: options.url,
       socket: { reconnectStrategy: reconnectDelay },
+      // node-redis ignores a failure of its CLIENT SETINFO handshake, so a connection that breaks
+      // during that handshake would still be reported ready and never reconnect; without it the
+      // connection is ready as soon as it is up, and a break after that is a break (a reconnect).
+      disableClientInfo: true,
     };
     // Publishes are never queued while the connection is down: they are dropped and counted.
     this.#publisher = createClient({ ...clientOptions, disableOfflineQueue: true });

@@ -31,13 +31,16 @@ export const USAGE = `usage: tsx bench/run.ts [options]
   --duration S             seconds measured per workload run (default 3)
   --warmup S               seconds of load before measuring (default 1)
   --only LIST              rows or runtimes, e.g. deno or bun_native,bun_hono (default all)
-  --workloads LIST         of idle,echo,chat,connect (default all)
+  --workloads LIST         of idle,echo,chat,connect,cluster (default all)
   --client bun|node        runtime of the load client (default bun: Bun's WebSocket; node: ws)
   --max-other-cpu F        rerun a window where other processes used > F cores (default 0.1)
   --max-reruns N           reruns per measurement (default 3)
   --echo-clients N --echo-window N --chat-clients N --chat-window N
   --message-bytes N --connect-concurrency N --idle-connections N
-  --no-write               print only; do not rewrite results.json, results.svg, README.md`;
+  --no-write               print only; do not rewrite results.json, results.svg, README.md
+  cluster (bench/cluster/run_cluster.ts): --cluster-clients N (per process, default 16)
+  --cluster-window N (default 4) --cluster-rate N (msg/s per client, latency phase, default 5)
+  --cluster-only LIST (plinth_1_node,plinth_3_node,plinth_3_mixed,sio_1_node,sio_3_node)`;
 
 /** Default options (`npm run bench` with no arguments). */
 export function defaults(): Options {

@@ -63,6 +63,7 @@ npm run bench                         # = tsx bench/run.ts: 5 rounds × every ro
 npx tsx bench/run.ts --rounds 3 --duration 2 --only deno,bun_native --workloads echo,chat
 npx tsx bench/run.ts --smoke          # every server starts and answers /stats, /echo, /chat (used by npm test)
 npx tsx bench/handshake_cost.ts --only bun   # server CPU per handshake from fixed work (20,000 per row, 3 rounds)
+npx tsx bench/run.ts --workloads cluster    # one room over three processes on Redis, beside one process and Socket.IO
 \`\`\`
 
 A full default run (10 rows) takes about 17 minutes on a quiet 2-core machine (about 20 s per row per round), longer when other processes force reruns.
@@ -73,13 +74,21 @@ rate over 3 s cannot. What the figures mean, target by target: [\`docs/performan
 Nothing in \`npm test\` runs the benchmark or asserts a time; \`--smoke\` only checks that every
 server works, and exits 1 if one does not.
 
+The \`cluster\` workload (\`bench/cluster/\`; part of the default run, needs \`redis-server\`) spreads one chat
+room over three server processes on one Redis — three Node processes, or a Deno, a Bun and a Node
+process — beside the same room in one process and beside Socket.IO with \`@socket.io/redis-adapter\`:
+deliveries/s, server CPU per delivery and publish-to-receive latency p50/p99. It writes
+\`bench/cluster_results.json\`; the figures and what they mean: [\`docs/scale-out.md\`](../docs/scale-out.md).
+
 | option | default | meaning |
 | --- | --- | --- |
 | \`--rounds N\` | 5 | interleaved rounds; medians are over rounds |
 | \`--duration S\` | 3 | seconds measured per workload run |
 | \`--warmup S\` | 1 | seconds of load before measuring (chat: the dropped first window) |
 | \`--only LIST\` | all | row ids or runtimes: \`deno\`, \`bun_native,bun_hono\`, … |
-| \`--workloads LIST\` | idle,echo,chat,connect | any subset |
+| \`--workloads LIST\` | idle,echo,chat,connect,cluster | any subset |
+| \`--cluster-clients N\`, \`--cluster-window N\`, \`--cluster-rate N\` | 16, 4, 5 | cluster: clients per server process, own messages in flight per client, messages/s per client in the latency phase |
+| \`--cluster-only LIST\` | all | cluster rows: plinth_1_node, plinth_3_node, plinth_3_mixed, sio_1_node, sio_3_node |
 | \`--client bun\\|node\` | bun | the load client: Bun's built-in \`WebSocket\`, or \`ws\` on Node |
 | \`--max-other-cpu F\` | 0.1 | a window in which other processes used more than F of a core is rerun |
 | \`--max-reruns N\` | 3 | reruns per measurement; a run still disturbed after them is kept in results.json, left out of the medians |

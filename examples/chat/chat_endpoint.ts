@@ -8,11 +8,14 @@
  *   (no answer) to stay under the idle timeout.
  * - server → client: `history` (the room's last 50 messages, sent once on
  *   join), `members` (the current member list, broadcast on every join and
- *   leave), `join`, `leave`, `message` (`from`, `text`, `at`) and `error`
+ *   leave, with a `version` that grows with each change: a client keeps the
+ *   highest), `join`, `leave`, `message` (`from`, `text`, `at`) and `error`
  *   (`code`, `message`) for a message that never reached the room.
  *
  * Rooms come from the path template `/chat/{room}`, the nickname from
  * `?nick=`. A bad nickname or room name refuses the handshake with a 400.
+ * Rooms live in a {@linkcode RoomStore}: in memory (one server), or in Redis
+ * (`redis_rooms.ts`: several servers share them).
  *
  * @example
  * ```ts
@@ -67,19 +70,41 @@ export type ChatErrorCode = "bad_json" | "bad_message" | "unknown_type" | "empty
 export type ServerMessage =
   | ChatMessage
   | { type: "history"; room: string; messages: ChatMessage[] }
-  | { type: "members"; room: string; members: string[] }
+  | { type: "members"; room: string; members: string[]; version: number }
   | { type: "join"; nick: string; at: string }
   | { type: "leave"; nick: string; at: string }
   | { type: "error"; code: ChatErrorCode; message: string };
 
-/** One room's in-memory state. */
-interface Room {
-  readonly name: string;
-  readonly topic: string;
-  /** The last {@linkcode HISTORY_SIZE} messages, oldest first. */
+/** What a member sees of a room when it joins. */
+export interface Joined {
+  /** The room's last messages, oldest first. */
   readonly history: ChatMessage[];
-  /** Session id → nickname, in join order. */
-  readonly members: Map<string, string>;
+  /** The member list after the join, in join order. */
+  readonly members: string[];
+  /** The member list's version (grows with every change). */
+  readonly version: number;
+}
+
+/** A room's member list after a change. */
+export interface Members {
+  readonly members: string[];
+  readonly version: number;
+}
+
+/**
+ * Where rooms live: their members and history. {@linkcode MemoryRoomStore}
+ * keeps them in the process; `RedisRoomStore` (`redis_rooms.ts`) in Redis,
+ * shared by every server.
+ */
+export interface RoomStore {
+  /** Adds member `id` (`nick`) to `room`. */
+  join(room: string, id: string, nick: string): Promise<Joined>;
+  /** Removes member `id` from `room`; null when it was not there. */
+  leave(room: string, id: string): Promise<Members | null>;
+  /** Appends `message` to `room`'s history (the last {@linkcode HISTORY_SIZE} are kept). */
+  record(room: string, message: ChatMessage): void;
+  /** Called with a room's list when it changed without a join or leave here (members of a crashed server expired). */
+  onMembersChanged: ((room: string, members: Members) => void) | null;
 }
 
 /** The session object of a chat connection. */
@@ -87,7 +112,8 @@ interface Member {
   readonly session: Session;
   readonly channel: SendChannel;
   readonly nick: string;
-  readonly room: Room;
+  readonly room: string;
+  readonly topic: string;
 }
 
 /** Control and format characters a nickname or room name may not contain. */
@@ -155,19 +181,58 @@ function roomFromPath(pathname: string): string | null {
 const badRequest = (message: string): Response =>
   new Response(`${message}\n`, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } });
 
-/** Every room of one container. */
-class RoomStore {
+/** One room in memory. */
+interface Room {
+  /** The last {@linkcode HISTORY_SIZE} messages, oldest first. */
+  readonly history: ChatMessage[];
+  /** Member id → nickname, in join order. */
+  readonly members: Map<string, string>;
+  version: number;
+}
+
+/**
+ * Rooms in this process's memory: what one server needs.
+ *
+ * @example
+ * ```ts
+ * import { chatContainer, MemoryRoomStore } from "./chat_endpoint.ts";
+ * const container = chatContainer(new MemoryRoomStore());
+ * ```
+ */
+export class MemoryRoomStore implements RoomStore {
   readonly #rooms = new Map<string, Room>();
+  /** Never called: members here leave only by leaving. */
+  onMembersChanged: ((room: string, members: Members) => void) | null = null;
+
+  join(name: string, id: string, nick: string): Promise<Joined> {
+    const room = this.#room(name);
+    room.members.set(id, nick);
+    room.version++;
+    return Promise.resolve({ history: room.history.slice(), members: [...room.members.values()], version: room.version });
+  }
+
+  leave(name: string, id: string): Promise<Members | null> {
+    const room = this.#rooms.get(name);
+    if (room === undefined || !room.members.delete(id)) return Promise.resolve(null);
+    room.version++;
+    return Promise.resolve({ members: [...room.members.values()], version: room.version });
+  }
+
+  record(name: string, message: ChatMessage): void {
+    const { history } = this.#room(name);
+    history.push(message);
+    if (history.length > HISTORY_SIZE) history.splice(0, history.length - HISTORY_SIZE);
+  }
 
   /** The room called `name`, created on first use. */
-  room(name: string): Room {
+  #room(name: string): Room {
     let room = this.#rooms.get(name);
     if (room === undefined) {
-      room = { name, topic: `room:${name}`, history: [], members: new Map() };
+      room = { history: [], members: new Map(), version: 0 };
       this.#rooms.set(name, room);
       this.#evict();
     } else {
-      // Keep the map in least-recently-joined order for eviction.
+      // Keep the map in least-recently-used order for eviction.
       this.#rooms.delete(name);
       this.#rooms.set(name, room);
     }
@@ -219,15 +284,19 @@ function parseClientMessage(
  * The chat endpoint for a container whose rooms live in `store`.
  * Each session's own messages (`history`, `error`) go through its send
  * channel; room traffic (`join`, `leave`, `members`, `message`) is published
- * to the room's topic with `container.publish`, so the sender sees its own.
+ * to the room's topic with `container.publish`, so the sender sees its own
+ * (and, with a backplane, so does every other server).
  */
 function chatEndpoint(container: ServerContainer, store: RoomStore): EndpointMap<Member> {
-  const broadcast = (room: Room, message: ServerMessage): void => container.publish(room.topic, JSON.stringify(message));
-  const memberList = (room: Room): ServerMessage => ({
+  const topicOf = (room: string): string => `room:${room}`;
+  const broadcast = (room: string, message: ServerMessage): void => container.publish(topicOf(room), JSON.stringify(message));
+  const memberList = (room: string, { members, version }: Members): ServerMessage => ({
     type: "members",
-    room: room.name,
-    members: [...room.members.values()],
+    room,
+    members,
+    version,
   });
+  store.onMembersChanged = (room, members) => broadcast(room, memberList(room, members));
   return {
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     maxTextMessageBufferSize: MAX_FRAME_BYTES,
@@ -245,18 +314,19 @@ function chatEndpoint(container: ServerContainer, store: RoomStore): EndpointMap
         },
       });
     },
-    onOpen(session) {
+    async onOpen(session) {
       // The handshake already checked both; these cannot be null here.
-      const room = store.room(validateRoom(session.pathParameters.room)!);
+      const room = validateRoom(session.pathParameters.room)!;
       const nick = validateNick(session.requestURI.searchParams.get("nick"))!;
+      const topic = topicOf(room);
       const channel = startWsConnection(session, { sendBufferSize: 16 });
-      const history: ServerMessage = { type: "history", room: room.name, messages: room.history };
+      const joined = await store.join(room, session.id, nick);
+      const history: ServerMessage = { type: "history", room, messages: joined.history };
       void channel.put(JSON.stringify(history));
-      session.subscribe(room.topic);
-      room.members.set(session.id, nick);
+      session.subscribe(topic);
       broadcast(room, { type: "join", nick, at: now() });
-      broadcast(room, memberList(room));
-      return { session, channel, nick, room };
+      broadcast(room, memberList(room, joined));
+      return { session, channel, nick, room, topic };
     },
     onText(member, frame) {
       const parsed = parseClientMessage(frame);
@@ -268,20 +338,33 @@ function chatEndpoint(container: ServerContainer, store: RoomStore): EndpointMap
         return;
       }
       const message: ChatMessage = { type: "message", from: member.nick, text: parsed.text, at: now() };
-      const { history } = member.room;
-      history.push(message);
-      if (history.length > HISTORY_SIZE) history.splice(0, history.length - HISTORY_SIZE);
+      store.record(member.room, message);
       broadcast(member.room, message);
     },
-    onClose(member: Member | undefined, _session: Session, _reason: CloseReason) {
+    async onClose(member: Member | undefined, _session: Session, _reason: CloseReason) {
       // undefined when onOpen threw; nothing was registered then.
       if (member === undefined) return;
-      const { room } = member;
-      if (!room.members.delete(member.session.id)) return;
-      broadcast(room, { type: "leave", nick: member.nick, at: now() });
-      broadcast(room, memberList(room));
+      const members = await store.leave(member.room, member.session.id);
+      if (members === null) return;
+      broadcast(member.room, { type: "leave", nick: member.nick, at: now() });
+      broadcast(member.room, memberList(member.room, members));
     },
   };
+}
+
+/**
+ * A container serving the chat at {@linkcode CHAT_PATH} with rooms in `store`.
+ *
+ * @example
+ * ```ts
+ * import { chatContainer, MemoryRoomStore } from "./chat_endpoint.ts";
+ * import { createContainer } from "../../mod.ts";
+ * const container = chatContainer(new MemoryRoomStore(), createContainer());
+ * ```
+ */
+export function chatContainer(store: RoomStore, container: ServerContainer = createContainer()): ServerContainer {
+  addEndpoint(container, CHAT_PATH, chatEndpoint(container, store));
+  return container;
 }
 
 /**
@@ -297,7 +380,5 @@ function chatEndpoint(container: ServerContainer, store: RoomStore): EndpointMap
  * ```
  */
 export function createChatContainer(): ServerContainer {
-  const container = createContainer();
-  addEndpoint(container, CHAT_PATH, chatEndpoint(container, new RoomStore()));
-  return container;
+  return chatContainer(new MemoryRoomStore());
 }

@@ -1,7 +1,9 @@
 /**
  * What the three chat servers share: read the port, serve a fresh chat
  * container with the page as fallback, print the URL, shut down on a signal.
- * Each `server_*.ts` passes its runtime's adapter and signal hook.
+ * Each `server_*.ts` passes its runtime's adapter and signal hook. With
+ * `REDIS_URL` set, rooms are shared through Redis by every server started
+ * with the same URL, whatever its runtime (`redis_rooms.ts`).
  *
  * @module
  */
@@ -42,6 +44,8 @@ export interface StartChatOptions {
   exit(code: number): never;
   /** The runtime's name, for the banner. */
   runtime: string;
+  /** The `REDIS_URL` environment variable: share rooms with every server on this Redis. */
+  redisUrl?: string | undefined;
 }
 
 /**
@@ -57,18 +61,33 @@ export async function startChat(options: StartChatOptions): Promise<PlinthServer
     console.error((error as Error).message);
     return options.exit(2);
   }
-  const server = await options.serve(createChatContainer(), {
+  let container: ServerContainer | null = null;
+  let closeShared = (): Promise<void> => Promise.resolve();
+  if (options.redisUrl) {
+    // Loaded only when asked for: without REDIS_URL the demo needs no Redis client.
+    const { createSharedChat } = await import("./redis_rooms.ts");
+    try {
+      const shared = await createSharedChat(options.redisUrl);
+      container = shared.container;
+      closeShared = shared.close;
+    } catch (error) {
+      console.error((error as Error).message);
+      return options.exit(1);
+    }
+  }
+  const server = await options.serve(container ?? createChatContainer(), {
     port,
     hostname: options.hostname || "127.0.0.1",
     fallback: staticFiles(new URL("./public/", import.meta.url)),
   });
-  console.log(`plinth chat (${options.runtime}) listening on ${server.url}`);
+  const shared = options.redisUrl ? ` (rooms shared through ${options.redisUrl.replace(/\/\/[^@/]*@/, "//***@")})` : "";
+  console.log(`plinth chat (${options.runtime}) listening on ${server.url}${shared}`);
   let stopping = false;
   options.onSignal((signal) => {
     if (stopping) options.exit(130);
     stopping = true;
     console.log(`${signal}: shutting down`);
-    server.shutdown({ timeoutMs: 2000 }).then(
+    server.shutdown({ timeoutMs: 2000 }).then(closeShared).then(
       () => options.exit(0),
       (error: unknown) => {
         console.error("shutdown failed:", error);

@@ -194,7 +194,25 @@ describe("redis backplane across a Deno, a Bun and a Node process", { skip: SKIP
         }
         await sleep(50);
       }
-      assert.ok(recoveredIn >= 0, "remote delivery resumed within 15 s of the restart");
+      if (recoveredIn < 0) {
+        const missing: string[] = [];
+        for (const peer of peers) {
+          const seen = bySender(peer.client);
+          for (const sender of peers) {
+            if (sender === peer) continue;
+            const seqs = seen.get(sender.id) ?? [];
+            if (!seqs.some((seq) => seq >= restartedAt[sender.id]!)) {
+              missing.push(`${sender.runtime}#${sender.id}→${peer.runtime}#${peer.id} (last ${seqs.at(-1)}, restart at ${restartedAt[sender.id]})`);
+            }
+          }
+        }
+        const states = await Promise.all(urls.map((url) => stats(url).catch((error: unknown) => String(error))));
+        assert.fail(
+          `remote delivery did not resume within 15 s of the restart: ${missing.join(", ")}\nservers: ${JSON.stringify(states)}\n${
+            children.map((child, i) => `${RUNTIMES[i]} stderr: ${child.stderr.slice(-3000)}`).join("\n")
+          }`,
+        );
+      }
       console.log(`# remote delivery resumed ${recoveredIn} ms after redis-server was restarted`);
       await sleep(300);
       sending = false;

@@ -4,7 +4,9 @@
  * `playwright-core`, against each runtime's demo server started as a child
  * process (`PORT=0`, URL parsed from its `listening on …` line).
  *
- * Run: `tsx tests/e2e/chat_e2e.ts [node|deno|bun …]` (default: all three).
+ * Run: `tsx tests/e2e/chat_e2e.ts [node|deno|bun|shared …]` (default: all).
+ * `shared`: servers of different runtimes on one redis-server (started here,
+ * on a free port) share rooms — two browsers on two servers.
  * Prints one `ok`/`FAIL` line per check, a summary line per runtime and a
  * total; exits 1 on any failure. Without `/usr/bin/chromium` it prints one
  * line and exits 0. The node run takes a screenshot; with `--screenshot` it is kept as `docs/chat.png`.
@@ -46,8 +48,10 @@ const XSS_TEXT = "<img src=x onerror=window.__xss=1>";
 const XSS_NICK = "<img src=x onerror=__xss=1>";
 const STEP_TIMEOUT_MS = 10_000;
 
-const requested = process.argv.slice(2).filter((arg): arg is Runtime => arg in COMMANDS);
-const runtimes: Runtime[] = requested.length > 0 ? requested : ["node", "deno", "bun"];
+const args = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+const requested = args.filter((arg): arg is Runtime => arg in COMMANDS);
+const runtimes: Runtime[] = args.length > 0 ? requested : ["node", "deno", "bun"];
+const sharedRequested = args.length === 0 || args.includes("shared");
 
 // ---- the demo server as a child process ----------------------------------------------------
 
@@ -61,11 +65,11 @@ interface DemoServer {
   output(): string;
 }
 
-function startServer(runtime: Runtime, port = 0): Promise<DemoServer> {
+function startServer(runtime: Runtime, port = 0, env: Record<string, string> = {}): Promise<DemoServer> {
   const [command, ...args] = COMMANDS[runtime];
   const child = spawn(command!, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), NO_COLOR: "1" },
+    env: { ...process.env, PORT: String(port), NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -343,6 +347,88 @@ async function runRuntime(browser: Browser, runtime: Runtime): Promise<Tally> {
   return tally;
 }
 
+// ---- several servers, one Redis ------------------------------------------------------------
+
+/** Two browsers on a Node and a Bun server sharing rooms through Redis; a third page joins on Deno. */
+async function runShared(browser: Browser): Promise<Tally> {
+  const tally: Tally = { passed: 0, failed: 0 };
+  console.log("\n# e2e shared rooms (node, bun, deno on one redis-server)");
+  const { RedisServer, SKIP_WITHOUT_REDIS } = await import("../support/redis_server.ts");
+  if (SKIP_WITHOUT_REDIS !== undefined) {
+    console.log(`e2e shared: skipped — ${SKIP_WITHOUT_REDIS}`);
+    return tally;
+  }
+  const redis = await RedisServer.start();
+  const servers: Partial<Record<Runtime, DemoServer>> = {};
+  const pages: Page[] = [];
+  const open = async (runtime: Runtime, room: string, nick: string): Promise<Page> => {
+    const page = await openChat(browser, servers[runtime]!.url, room, nick);
+    pages.push(page);
+    return page;
+  };
+  try {
+    if (!(await check(tally, "shared: node, bun and deno chat servers start on one Redis (REDIS_URL)", async () => {
+      const started = await Promise.all((["node", "bun", "deno"] as const).map((runtime) =>
+        startServer(runtime, 0, { REDIS_URL: redis.url })
+      ));
+      [servers.node, servers.bun, servers.deno] = started;
+      assert(/rooms shared through redis:/.test(servers.node!.output()), "the banner says the rooms are shared");
+    }))) return tally;
+    let alice!: Page, bob!: Page;
+
+    await check(tally, "shared: alice on node and bob on bun see the same member list", async () => {
+      alice = await open("node", "plaza", "alice");
+      await waitForMembers(alice, ["alice"]);
+      bob = await open("bun", "plaza", "bob");
+      await waitForMembers(bob, ["alice", "bob"]);
+      await waitForMembers(alice, ["alice", "bob"]);
+      await waitForEvent(alice, "bob joined");
+    });
+
+    await check(tally, "shared: messages cross servers both ways", async () => {
+      await say(alice, "from node to bun");
+      await waitForMessage(bob, "alice", "from node to bun");
+      await waitForMessage(alice, "alice", "from node to bun");
+      await say(bob, "from bun to node");
+      await waitForMessage(alice, "bob", "from bun to node");
+    });
+
+    await check(tally, "shared: a page on a third server (deno) gets the history and the members", async () => {
+      const dave = await open("deno", "plaza", "dave");
+      await waitForMessage(dave, "alice", "from node to bun");
+      await waitForMessage(dave, "bob", "from bun to node");
+      await waitForMembers(dave, ["alice", "bob", "dave"]);
+      await waitForMembers(alice, ["alice", "bob", "dave"]);
+      await waitForMembers(bob, ["alice", "bob", "dave"]);
+      await say(dave, "deno here");
+      await waitForMessage(alice, "dave", "deno here");
+      await waitForMessage(bob, "dave", "deno here");
+      await dave.context().close();
+      await waitForEvent(alice, "dave left");
+      await waitForEvent(bob, "dave left");
+      await waitForMembers(alice, ["alice", "bob"]);
+      await waitForMembers(bob, ["alice", "bob"]);
+    });
+
+    await check(tally, "shared: closing a page on one server updates the other", async () => {
+      await bob.context().close();
+      await waitForEvent(alice, "bob left");
+      await waitForMembers(alice, ["alice"]);
+    });
+  } finally {
+    for (const page of pages) await page.context().close().catch(() => {});
+    for (const [runtime, server] of Object.entries(servers)) {
+      const code = await server.stop();
+      if (code !== 0) {
+        tally.failed++;
+        console.log(`FAIL shared: ${runtime} server exit code ${code}\n${server.output()}`);
+      }
+    }
+    await redis.stop();
+  }
+  return tally;
+}
+
 // ---- main ----------------------------------------------------------------------------------
 
 const browser = await chromium.launch({
@@ -358,9 +444,10 @@ const browser = await chromium.launch({
     "--disable-quic",
   ],
 });
-const totals: [Runtime, Tally][] = [];
+const totals: [string, Tally][] = [];
 try {
   for (const runtime of runtimes) totals.push([runtime, await runRuntime(browser, runtime)]);
+  if (sharedRequested) totals.push(["shared", await runShared(browser)]);
 } finally {
   await browser.close();
 }

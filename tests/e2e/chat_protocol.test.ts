@@ -46,9 +46,21 @@ describe(`chat protocol [${ADAPTER}]`, () => {
     return { client, next: async () => JSON.parse(String(await client.next())) };
   }
 
-  /** The next message, with a string `at` removed after checking it is ISO 8601. */
+  /** Per reader, the last member list version it saw. */
+  const versions = new WeakMap<object, number>();
+
+  /**
+   * The next message, with a string `at` removed after checking it is ISO 8601, and a member
+   * list's `version` removed after checking it grew.
+   */
   async function nextWithoutAt(reader: { next: () => Promise<Json> }): Promise<Json> {
     const message = await reader.next();
+    if (message.type === "members") {
+      assert.equal(typeof message.version, "number");
+      assert.ok(message.version > (versions.get(reader) ?? 0), `member list versions grow: ${message.version}`);
+      versions.set(reader, message.version);
+      delete message.version;
+    }
     if ("at" in message) {
       assert.equal(typeof message.at, "string");
       assert.ok(!Number.isNaN(Date.parse(message.at)), `at is a date: ${message.at}`);

@@ -83,6 +83,8 @@ let attempt = 0;
 let retryTimer;
 /** @type {ReturnType<typeof setInterval> | undefined} */
 let pingTimer;
+/** The version of the member list on screen: with several servers, an older list can arrive after a newer one. */
+let membersVersion = -1;
 
 /**
  * @param {"idle" | "connecting" | "open" | "waiting" | "closed"} state
@@ -167,7 +169,8 @@ function onServerMessage(event) {
   }
   switch (message?.type) {
     case "history":
-      // A (re)join: the server's history replaces what is on screen.
+      // A (re)join: the server's history replaces what is on screen, and any member list is news.
+      membersVersion = -1;
       ui.messages.replaceChildren(...message.messages.map(messageLine));
       ui.messages.append(noteLine("event", `you joined #${message.room}`));
       ui.messages.scrollTop = ui.messages.scrollHeight;
@@ -182,6 +185,10 @@ function onServerMessage(event) {
       appendLine(noteLine("event", `${message.nick} left`));
       break;
     case "members":
+      if (typeof message.version === "number") {
+        if (message.version < membersVersion) break;
+        membersVersion = message.version;
+      }
       showMembers(message.members);
       break;
     case "error":
