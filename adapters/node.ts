@@ -31,6 +31,7 @@
  * @module
  */
 import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import { STATUS_CODES } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import process from "node:process";
@@ -48,6 +49,7 @@ import type { WebSocket } from "ws";
 import { checkContainer } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
+import { parseProtocols } from "../src/handshake.ts";
 import { NodeWsSocket } from "../src/runtime_sockets.ts";
 import {
   routeRequest,
@@ -124,8 +126,8 @@ export interface NodeUpgradeWebSocket {
  * ```
  */
 export interface NodeBindings {
-  /** The Node request. */
-  incoming: IncomingMessage;
+  /** The Node request (node-server types it as either kind; upgrades arrive over HTTP/1.1). */
+  incoming: IncomingMessage | Http2ServerRequest;
   /** The Node response; `undefined` on node-server's upgrade pass. */
   outgoing?: unknown;
 }
@@ -162,7 +164,7 @@ export interface NodeUpgradeOptions {
 }
 
 /** The subprotocol plinth negotiated for each pending upgrade, read by `handleProtocols`. */
-const negotiated = new WeakMap<IncomingMessage, string>();
+const negotiated = new WeakMap<NodeBindings["incoming"], string>();
 
 /** `ws`'s `handleProtocols`: the negotiated subprotocol, else (a request plinth did not see) `ws`'s default. */
 function handleProtocols(offered: Set<string>, request: IncomingMessage): string | false {
@@ -239,6 +241,7 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
   // A `protocol` key, even undefined, means "answer this" (undefined or "" for none).
   if (incoming !== undefined && options !== undefined && "protocol" in options) {
     negotiated.set(incoming, options.protocol ?? "");
+    normalizeOffer(incoming);
   }
   const nodeOptions = options?.onError === undefined ? undefined : { onError: options.onError };
   try {
@@ -249,6 +252,18 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
     return undefined;
   }
 }) as unknown as NodeUpgradeWebSocket);
+
+/**
+ * `ws` parses the offer again and refuses RFC 9110 lists with empty elements (`a,,b`) with 400:
+ * it gets the list plinth parsed, written `a, b` (an offer of only empty elements: none at all).
+ */
+function normalizeOffer(incoming: Pick<IncomingMessage, "headers">): void {
+  const header = incoming.headers["sec-websocket-protocol"];
+  if (header === undefined) return;
+  const offer = parseProtocols(header).join(", ");
+  if (offer === "") delete incoming.headers["sec-websocket-protocol"];
+  else incoming.headers["sec-websocket-protocol"] = offer;
+}
 
 /** Whether node-server runs `fetch` for an upgrade (it then writes the response to the socket itself). */
 function isUpgradePass(env: NodeBindings | undefined): env is NodeBindings {
@@ -480,7 +495,10 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
   const incoming = env.incoming;
   // ws asks `handleProtocols` only when the client offered subprotocols.
   const offered = incoming.headers["sec-websocket-protocol"] !== undefined;
-  if (offered) negotiated.set(incoming, accepted.protocol);
+  if (offered) {
+    negotiated.set(incoming, accepted.protocol);
+    normalizeOffer(incoming);
+  }
   const context = { req: new UpgradeRequestView(request), env } as unknown as Context;
   let response: Response | undefined;
   try {
@@ -489,6 +507,7 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
     response = undefined;
   }
   if (response === undefined) {
+    accepted.abandon();
     if (offered) negotiated.delete(incoming);
     return undefined;
   }
