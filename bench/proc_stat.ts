@@ -22,27 +22,37 @@ export function machineBusyMicros(): number {
   return (user + nice + system + irq + softirq + steal) * MICROS_PER_TICK;
 }
 
+/** utime + stime (fields 14 and 15) of a `/proc/.../stat` line, in ticks. */
+function statTicks(text: string): number {
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /**
- * CPU time used so far by process `pid`, all its threads, in microseconds, from each thread's
- * `/proc/<pid>/task/<tid>/schedstat` (nanoseconds on CPU): precise to the nanosecond rather than
- * the 10 ms tick of `/proc/<pid>/stat`, and read from outside, so reading it costs the process
- * nothing (a `/stats` request runs a full GC). Threads that already exited are not counted.
- * Returns NaN where `/proc` is missing or the process is gone.
+ * CPU time used so far by process `pid`, all its threads, in microseconds: each live thread's
+ * `/proc/<pid>/task/<tid>/schedstat` (nanoseconds on CPU, so a short window is not read in 10 ms
+ * ticks), plus the ticks of threads that already exited (the process's `/proc/<pid>/stat` less its
+ * live threads'). Read from outside, so reading it costs the process nothing (a `/stats` request
+ * runs a full GC). Returns NaN where `/proc` is missing or the process is gone.
  */
 export function processCpuMicros(pid: number): number {
   let tids: string[];
+  let total: number;
   try {
     tids = readdirSync(`/proc/${pid}/task`);
+    total = statTicks(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return Number.NaN;
   }
   let nanos = 0;
+  let liveTicks = 0;
   for (const tid of tids) {
     try {
       nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ", 1)[0]);
+      liveTicks += statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
     } catch {
       // the thread exited meanwhile
     }
   }
-  return nanos / 1000;
+  return nanos / 1000 + Math.max(0, total - liveTicks) * MICROS_PER_TICK;
 }
