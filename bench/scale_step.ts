@@ -28,7 +28,7 @@ export interface StepParams {
   pingIntervalMs: number;
   /** Smoke: no settled memory samples and short waits (checks the tooling, measures nothing). */
   smoke: boolean;
-  /** Before the idle window and the first broadcast, wait (up to 10 s) until other processes use at most this many cores. */
+  /** Before the idle window and the first broadcast, wait (up to 4 s) until other processes use at most this many cores. */
   quietCores: number;
 }
 
@@ -67,7 +67,7 @@ export interface StepResult {
 }
 
 /** Longest wait for other processes to quiet down before a timed window. */
-const QUIET_WAIT_MS = 10_000;
+const QUIET_WAIT_MS = 4_000;
 
 function clientCpu(pool: ClientPool): number {
   return pool.pids.reduce((sum, pid) => sum + processCpuMicros(pid), 0);

@@ -32,6 +32,8 @@ export interface ScaleSettings {
   idleTimeoutMs: number;
   /** The room's heartbeat interval; 0 = none. */
   pingIntervalMs: number;
+  /** A Redis URL: plinth's topics ride the Redis backplane (topics across processes); "" = none. */
+  redisUrl: string;
 }
 
 function envNumber(name: string, fallback: number): number {
@@ -42,13 +44,14 @@ function envNumber(name: string, fallback: number): number {
   return n;
 }
 
-/** Reads `PLINTH_SCALE_PORT`, `PLINTH_SCALE_REUSE_PORT`, `PLINTH_SCALE_IDLE_TIMEOUT_MS`, `PLINTH_SCALE_PING_INTERVAL_MS`. */
+/** Reads `PLINTH_SCALE_PORT`, `PLINTH_SCALE_REUSE_PORT`, `PLINTH_SCALE_IDLE_TIMEOUT_MS`, `PLINTH_SCALE_PING_INTERVAL_MS`, `PLINTH_SCALE_REDIS_URL`. */
 export function scaleSettings(): ScaleSettings {
   return {
     port: envNumber("PLINTH_SCALE_PORT", 0),
     reusePort: process.env.PLINTH_SCALE_REUSE_PORT === "1",
     idleTimeoutMs: envNumber("PLINTH_SCALE_IDLE_TIMEOUT_MS", 0),
     pingIntervalMs: envNumber("PLINTH_SCALE_PING_INTERVAL_MS", 0),
+    redisUrl: process.env.PLINTH_SCALE_REDIS_URL ?? "",
   };
 }
 

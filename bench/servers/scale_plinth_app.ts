@@ -14,9 +14,17 @@ function heartbeat(pingIntervalMs: number): Partial<EndpointMap<Session>> {
   return { pingIntervalMs } as Partial<EndpointMap<Session>>;
 }
 
-/** A container with `/echo`, `/chat` and `/room`. */
-export function scaleContainer(settings: ScaleSettings): ServerContainer {
-  const container = benchContainer();
+/** A container with `/echo`, `/chat` and `/room`; with `settings.redisUrl`, on the Redis backplane (await it before serving). */
+export async function scaleContainer(settings: ScaleSettings): Promise<ServerContainer> {
+  let container: ServerContainer;
+  if (settings.redisUrl === "") container = benchContainer();
+  else {
+    // Loaded only for the every-core row, so the curve's servers carry no Redis client.
+    const { redisBackplane } = await import("../../adapters/redis.ts");
+    const backplane = redisBackplane({ url: settings.redisUrl, prefix: "plinth-bench:" });
+    await backplane.ready;
+    container = benchContainer({ backplane });
+  }
   addEndpoint<Session>(container, ROOM_PATH, {
     ...(settings.pingIntervalMs > 0 ? heartbeat(settings.pingIntervalMs) : {}),
     idleTimeoutMs: settings.idleTimeoutMs,

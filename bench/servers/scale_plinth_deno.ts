@@ -8,7 +8,7 @@ import { scaleContainer, scaleFallback } from "./scale_plinth_app.ts";
 import { announce, exitWithParent } from "./server_kit.ts";
 
 const settings = scaleSettings();
-const container = scaleContainer(settings);
+const container = await scaleContainer(settings);
 const server = await serve(container, {
   hostname: "127.0.0.1",
   port: settings.port,

@@ -27,7 +27,7 @@ if (workers > 0 && cluster.isPrimary) {
   });
 } else {
   const settings = scaleSettings();
-  const container = scaleContainer(settings);
+  const container = await scaleContainer(settings);
   const server = await serve(container, {
     hostname: "127.0.0.1",
     port: settings.port,
