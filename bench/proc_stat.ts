@@ -22,37 +22,40 @@ export function machineBusyMicros(): number {
   return (user + nice + system + irq + softirq + steal) * MICROS_PER_TICK;
 }
 
-/** utime + stime (fields 14 and 15) of a `/proc/.../stat` line, in ticks. */
-function statTicks(text: string): number {
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
+/** CPU time of each live thread of a process (tid → nanoseconds on CPU), at one moment. */
+export type CpuSnapshot = Map<string, number>;
 
 /**
- * CPU time used so far by process `pid`, all its threads, in microseconds: each live thread's
- * `/proc/<pid>/task/<tid>/schedstat` (nanoseconds on CPU, so a short window is not read in 10 ms
- * ticks), plus the ticks of threads that already exited (the process's `/proc/<pid>/stat` less its
- * live threads'). Read from outside, so reading it costs the process nothing (a `/stats` request
- * runs a full GC). Returns NaN where `/proc` is missing or the process is gone.
+ * The CPU time of each live thread of process `pid`, from `/proc/<pid>/task/<tid>/schedstat`
+ * (nanoseconds on CPU, so a short window is not read in 10 ms ticks). Read from outside, so
+ * reading it costs the process nothing (a `/stats` request runs a full GC). Empty where `/proc`
+ * is missing or the process is gone.
  */
-export function processCpuMicros(pid: number): number {
+export function cpuSnapshot(pid: number): CpuSnapshot {
+  const threads: CpuSnapshot = new Map();
   let tids: string[];
-  let total: number;
   try {
     tids = readdirSync(`/proc/${pid}/task`);
-    total = statTicks(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
-    return Number.NaN;
+    return threads;
   }
-  let nanos = 0;
-  let liveTicks = 0;
   for (const tid of tids) {
     try {
-      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ", 1)[0]);
-      liveTicks += statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+      threads.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ", 1)[0]));
     } catch {
       // the thread exited meanwhile
     }
   }
-  return nanos / 1000 + Math.max(0, total - liveTicks) * MICROS_PER_TICK;
+  return threads;
+}
+
+/**
+ * CPU microseconds a process used between two snapshots: the growth of each thread alive at
+ * both, plus the whole of threads born in between. A thread that exited in between is not counted
+ * (its last moments are lost; runtimes' helper threads rarely exit while a server runs).
+ */
+export function cpuMicrosBetween(before: CpuSnapshot, after: CpuSnapshot): number {
+  let nanos = 0;
+  for (const [tid, value] of after) nanos += value - (before.get(tid) ?? 0);
+  return nanos / 1000;
 }

@@ -123,7 +123,7 @@ function selectRows(only: readonly string[]): ScaleRow[] {
 }
 
 function describeStep(s: StepResult): string {
-  return `${fmt(s.opened)} open${s.errors > 0 ? ` (${s.errors} errors)` : ""}: ${fmt(s.bytesPerConnection)} B/conn, ${fmt(s.handshakesPerSecond)} hs/s (${fmt(s.serverCpuMicrosPerHandshake, 1)} µs CPU each), idle ${fmt(s.idleCpuMicrosPerSecond / 1000, 2)} ms CPU/s (other ${fmt(s.idleOtherCores, 2)} cores; waited ${fmt(s.quietWaitSeconds, 1)} s for quiet), broadcast first ${fmt(s.broadcastFirstMs, 1)} / last ${fmt(s.broadcastLastMs, 1)} ms, call ${fmt(s.publishCallMs, 1)} ms${s.openAtEnd !== s.opened ? `, ${fmt(s.openAtEnd)} still open` : ""}`;
+  return `${fmt(s.opened)} open${s.errors > 0 ? ` (${s.errors} errors)` : ""}: ${fmt(s.bytesPerConnection)} B/conn, ${fmt(s.handshakesPerSecond)} hs/s (${fmt(s.serverCpuMicrosPerHandshake, 1)} µs CPU each), idle ${fmt(s.idleCpuMicrosPerSecond / 1000, 2)} ms CPU/s (other ${fmt(s.idleOtherCores, 2)} cores; waited ${fmt(s.quietWaitSeconds, 1)} s for quiet), broadcast first ${fmt(s.broadcastFirstMs, 1)} / last ${fmt(s.broadcastLastMs, 1)} ms, call ${fmt(s.publishCallMs, 1)} ms, ${fmt(s.broadcastCpuMs, 1)} ms CPU${s.openAtEnd !== s.opened ? `, ${fmt(s.openAtEnd)} still open` : ""}`;
 }
 
 async function main(argv: string[]): Promise<number> {

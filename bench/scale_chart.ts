@@ -20,10 +20,12 @@ export interface ScaleFigure {
 export const SCALE_FIGURES: readonly ScaleFigure[] = [
   { key: "bytesPerConnection", label: "memory per idle connection", unit: "bytes (anonymous RSS)" },
   { key: "handshakesPerSecond", label: "handshakes per second", unit: "handshakes/s (64 in flight)" },
+  { key: "serverCpuMicrosPerHandshake", label: "server CPU per handshake", unit: "µs" },
   { key: "idleCpuMicrosPerSecond", label: "server CPU while idle", unit: "ms CPU per second", scale: 1 / 1000 },
   { key: "broadcastLastMs", label: "one broadcast: last receipt", unit: "ms after the publish call began" },
   { key: "broadcastFirstMs", label: "one broadcast: first receipt", unit: "ms after the publish call began" },
   { key: "publishCallMs", label: "one broadcast: the publish call", unit: "ms in the server" },
+  { key: "broadcastCpuMs", label: "one broadcast: server CPU", unit: "ms CPU, request to last receipt" },
 ];
 
 const PANEL_W = 460;

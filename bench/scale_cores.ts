@@ -9,7 +9,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { runClient } from "./client_process.ts";
-import { machineBusyMicros, processCpuMicros } from "./proc_stat.ts";
+import { cpuMicrosBetween, cpuSnapshot, machineBusyMicros } from "./proc_stat.ts";
 import { BENCH_DIR } from "./runtimes.ts";
 import { type RunningServer, startServer } from "./server_process.ts";
 import type { ClientJob, ClientResult, Runtime, WorkloadParams } from "./types.ts";
@@ -79,12 +79,12 @@ export async function runCores(
         const { servers, pids } = await startLayout(runtime, processes, redis?.url ?? "");
         try {
           const job: ClientJob = { workload: "chat", origin: servers[0]!.origin, warmupSeconds: seconds.warmup, durationSeconds: seconds.duration, params };
-          const cpuBefore = pids.reduce((s, pid) => s + processCpuMicros(pid), 0);
+          const cpuBefore = pids.map(cpuSnapshot);
           const machineBefore = machineBusyMicros();
           const started = performance.now();
           const result = await runClient<ClientResult>("bun", job, (seconds.warmup + seconds.duration + 60) * 1000);
           const wall = (performance.now() - started) * 1000;
-          const cpu = pids.reduce((s, pid) => s + processCpuMicros(pid), 0) - cpuBefore;
+          const cpu = pids.reduce((s, pid, i) => s + cpuMicrosBetween(cpuBefore[i] ?? new Map(), cpuSnapshot(pid)), 0);
           const entry: CoresResult = {
             runtime,
             processes,

@@ -51,7 +51,7 @@ function baselineOf(row: ScaleRow, figure: ScaleFigure): string {
 export function figureTable(report: ScaleReport, figure: ScaleFigure): string {
   const counts = [...new Set(report.steps.map((s) => s.connections))].sort((a, b) => a - b);
   const find = (id: string, n: number) => report.steps.find((s) => s.rowId === id && s.connections === n);
-  const digits = figure.key === "broadcastFirstMs" || figure.key === "broadcastLastMs" || figure.key === "publishCallMs" || figure.key === "idleCpuMicrosPerSecond" ? 1 : 0;
+  const digits = ["broadcastFirstMs", "broadcastLastMs", "publishCallMs", "broadcastCpuMs", "idleCpuMicrosPerSecond", "serverCpuMicrosPerHandshake"].includes(String(figure.key)) ? 1 : 0;
   const lines = [
     `| row | ${counts.map((n) => fmt(n)).join(" | ")} |`,
     `| --- | ${counts.map(() => "---:").join(" | ")} |`,
@@ -116,7 +116,8 @@ step are measured minutes apart at most):
   again; each client records when the message reached it. First and last receipt are measured from the
   server's clock before the publish call (the processes share the machine's clock); median of ${s.broadcasts}.
   The clients receive on one core, so "last receipt" includes their work; the publish call alone is the
-  server's share.
+  server's share, and the server's CPU from the request to the last receipt (from \`/proc\`) is the figure
+  that other processes taking the CPU do not stretch.
 - **every core**: plinth with the bench's chat workload (${s.chatClients} clients, Bun client on CPU 1): one server
   process (CPU 0) against one process per core on one port (\`reusePort\`; Node: \`node:cluster\` workers),
   unpinned. Without the Redis backplane each process's room holds only its own clients.

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { takeSample } from "./client/sample.ts";
 import { settledSample, SETTLE_MS, WARMUP_CONNECTIONS } from "./client/idle.ts";
 import { sleep, wsUrl } from "./client/timing.ts";
-import { machineBusyMicros, processCpuMicros } from "./proc_stat.ts";
+import { cpuMicrosBetween, type CpuSnapshot, cpuSnapshot, machineBusyMicros } from "./proc_stat.ts";
 import type { ClientPool } from "./scale_clients.ts";
 import type { ScaleRow } from "./scale_rows.ts";
 import { waitForQuiet } from "./quiet.ts";
@@ -38,6 +38,11 @@ export interface BroadcastResult {
   lastMs: number;
   /** How long the publish call itself took in the server. */
   publishCallMs: number;
+  /**
+   * Server CPU from just before the request to the last receipt (the publish call, the writes
+   * after it, the request): unlike the times above, not stretched when other processes take the CPU.
+   */
+  serverCpuMs: number;
   received: number;
 }
 
@@ -62,6 +67,7 @@ export interface StepResult {
   broadcastFirstMs: number;
   broadcastLastMs: number;
   publishCallMs: number;
+  broadcastCpuMs: number;
   /** Sockets the clients still held after the idle window and the broadcasts. */
   openAtEnd: number;
 }
@@ -69,12 +75,17 @@ export interface StepResult {
 /** Longest wait for other processes to quiet down before a timed window. */
 const QUIET_WAIT_MS = 4_000;
 
-function clientCpu(pool: ClientPool): number {
-  return pool.pids.reduce((sum, pid) => sum + processCpuMicros(pid), 0);
+function clientSnapshots(pool: ClientPool): CpuSnapshot[] {
+  return pool.pids.map(cpuSnapshot);
 }
 
-async function broadcastOnce(origin: string, pool: ClientPool, expected: number): Promise<BroadcastResult> {
+function clientCpuBetween(before: CpuSnapshot[], after: CpuSnapshot[]): number {
+  return after.reduce((sum, snapshot, i) => sum + cpuMicrosBetween(before[i] ?? new Map(), snapshot), 0);
+}
+
+async function broadcastOnce(origin: string, pid: number, pool: ClientPool, expected: number): Promise<BroadcastResult> {
   await pool.reset();
+  const cpuBefore = cpuSnapshot(pid);
   const response = await fetch(`${origin}/broadcast`);
   if (!response.ok) throw new Error(`/broadcast answered ${response.status}`);
   const timing = (await response.json()) as BroadcastTiming;
@@ -84,10 +95,12 @@ async function broadcastOnce(origin: string, pool: ClientPool, expected: number)
     await sleep(20);
     receipts = await pool.receipts();
   }
+  const serverCpuMs = cpuMicrosBetween(cpuBefore, cpuSnapshot(pid)) / 1000;
   return {
     firstMs: receipts.first - timing.t0,
     lastMs: receipts.last - timing.t0,
     publishCallMs: timing.t1 - timing.t0,
+    serverCpuMs,
     received: receipts.received,
   };
 }
@@ -109,25 +122,25 @@ export async function measureStep(row: ScaleRow, params: StepParams, pool: Clien
     if (!params.smoke) await sleep(SETTLE_MS);
     const before = params.smoke ? await takeSample(server.origin) : await settledSample(server.origin);
 
-    const cpuBeforeOpen = processCpuMicros(server.pid);
+    const cpuBeforeOpen = cpuSnapshot(server.pid);
     const opening = await pool.open(url, n, params.concurrency);
-    const openCpu = processCpuMicros(server.pid) - cpuBeforeOpen;
+    const openCpu = cpuMicrosBetween(cpuBeforeOpen, cpuSnapshot(server.pid));
     if (!params.smoke) await sleep(SETTLE_MS);
     const after = params.smoke ? await takeSample(server.origin) : await settledSample(server.origin);
 
     let waited = params.smoke ? 0 : await waitForQuiet(params.quietCores, QUIET_WAIT_MS);
     // Idle: read from outside (/proc), so the reading costs the server nothing.
-    const idleStart = { server: processCpuMicros(server.pid), clients: clientCpu(pool), machine: machineBusyMicros(), at: performance.now() };
+    const idleStart = { server: cpuSnapshot(server.pid), clients: clientSnapshots(pool), machine: machineBusyMicros(), at: performance.now() };
     await sleep(params.idleSeconds * 1000);
     const seconds = (performance.now() - idleStart.at) / 1000;
-    const idleServer = processCpuMicros(server.pid) - idleStart.server;
-    const idleClients = clientCpu(pool) - idleStart.clients;
+    const idleServer = cpuMicrosBetween(idleStart.server, cpuSnapshot(server.pid));
+    const idleClients = clientCpuBetween(idleStart.clients, clientSnapshots(pool));
     const idleMachine = machineBusyMicros() - idleStart.machine;
 
     const broadcasts: BroadcastResult[] = [];
     for (let i = 0; i < params.broadcasts; i++) {
       if (!params.smoke && i === 0) waited += await waitForQuiet(params.quietCores, QUIET_WAIT_MS);
-      broadcasts.push(await broadcastOnce(server.origin, pool, opening.opened));
+      broadcasts.push(await broadcastOnce(server.origin, server.pid, pool, opening.opened));
       await sleep(params.smoke ? 10 : 150);
     }
     const openAtEnd = (await pool.receipts()).open;
@@ -148,6 +161,7 @@ export async function measureStep(row: ScaleRow, params: StepParams, pool: Clien
       broadcastFirstMs: median(broadcasts.map((b) => b.firstMs)),
       broadcastLastMs: median(broadcasts.map((b) => b.lastMs)),
       publishCallMs: median(broadcasts.map((b) => b.publishCallMs)),
+      broadcastCpuMs: median(broadcasts.map((b) => b.serverCpuMs)),
       openAtEnd,
     };
   } finally {
