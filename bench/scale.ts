@@ -29,7 +29,7 @@ const USAGE = `usage: tsx bench/scale.ts [options]
   --idle-timeout-ms N     the room's idle timeout (default 120000: longer than a step)
   --ping-interval-ms N    the room's heartbeat (default 1000; off while the core has no heartbeat)
   --cores-rounds N        rounds of the every-core chat row (default 2; 0 skips it)
-  --quiet-cores F         before a timed window wait (up to 4 s) until other processes use ≤ F cores (default 0.3)
+  --quiet-cores F         before the idle window wait (up to 2 s) until other processes use ≤ F cores (default 0.3)
   --no-write              print only`;
 
 interface ScaleOptions {

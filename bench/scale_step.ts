@@ -28,7 +28,7 @@ export interface StepParams {
   pingIntervalMs: number;
   /** Smoke: no settled memory samples and short waits (checks the tooling, measures nothing). */
   smoke: boolean;
-  /** Before the idle window and the first broadcast, wait (up to 4 s) until other processes use at most this many cores. */
+  /** Before the idle window, wait (up to 2 s) until other processes use at most this many cores. */
   quietCores: number;
 }
 
@@ -73,7 +73,7 @@ export interface StepResult {
 }
 
 /** Longest wait for other processes to quiet down before a timed window. */
-const QUIET_WAIT_MS = 4_000;
+const QUIET_WAIT_MS = 2_000;
 
 function clientSnapshots(pool: ClientPool): CpuSnapshot[] {
   return pool.pids.map(cpuSnapshot);
@@ -139,7 +139,6 @@ export async function measureStep(row: ScaleRow, params: StepParams, pool: Clien
 
     const broadcasts: BroadcastResult[] = [];
     for (let i = 0; i < params.broadcasts; i++) {
-      if (!params.smoke && i === 0) waited += await waitForQuiet(params.quietCores, QUIET_WAIT_MS);
       broadcasts.push(await broadcastOnce(server.origin, server.pid, pool, opening.opened));
       await sleep(params.smoke ? 10 : 150);
     }
