@@ -16,13 +16,15 @@ import { runCores } from "./scale_cores.ts";
 import { figureTable, type ScaleReport, writeScaleReport } from "./scale_report.ts";
 import { SCALE_ROWS, type ScaleRow } from "./scale_rows.ts";
 import { measureStep, type StepParams, type StepResult } from "./scale_step.ts";
-import type { Runtime } from "./types.ts";
+import type { ClientRuntime, Runtime } from "./types.ts";
 
 const USAGE = `usage: tsx bench/scale.ts [options]
   --smoke                 every row once at 20 connections, short waits; checks the tooling (npm test)
   --steps LIST            connection counts, "max" = the open-files limit less 500 (default 1000,5000,10000,max)
   --only LIST             rows or runtimes, e.g. bun or deno_native,deno_plinth (default all)
   --clients N             client processes sharing the connections (default 4)
+  --client node|bun       the clients' runtime (default node: ws, each process from its own 127.0.0.x;
+                          bun: Bun's WebSocket, all from 127.0.0.1)
   --concurrency N         handshakes in flight over all clients (default 64)
   --idle-seconds S        idle CPU window (default 3)
   --broadcasts N          broadcasts per step, median kept (default 5)
@@ -37,6 +39,7 @@ interface ScaleOptions {
   steps: number[];
   only: string[];
   clients: number;
+  client: ClientRuntime;
   concurrency: number;
   idleSeconds: number;
   broadcasts: number;
@@ -72,6 +75,7 @@ function parse(argv: string[]): ScaleOptions {
     steps: [1000, 5000, 10000, max],
     only: [],
     clients: 4,
+    client: "node",
     concurrency: 64,
     idleSeconds: 3,
     broadcasts: 5,
@@ -95,6 +99,12 @@ function parse(argv: string[]): ScaleOptions {
         o.only = (next() ?? "").split(",").filter(Boolean);
         break;
       case "--clients": o.clients = positive(arg, next()); break;
+      case "--client": {
+        const value = next();
+        if (value !== "node" && value !== "bun") throw new Error(`--client: node or bun, got ${value}`);
+        o.client = value;
+        break;
+      }
       case "--concurrency": o.concurrency = positive(arg, next()); break;
       case "--idle-seconds": o.idleSeconds = positive(arg, next()); break;
       case "--broadcasts": o.broadcasts = positive(arg, next()); break;
@@ -144,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
 
   const steps: StepResult[] = [];
   const failures: string[] = [];
-  const pool = new ClientPool(o.clients);
+  const pool = new ClientPool(o.clients, o.client);
   try {
     for (const [si, connections] of o.steps.entries()) {
       const order = [...rows.slice(si % rows.length), ...rows.slice(0, si % rows.length)];
@@ -181,7 +191,7 @@ async function main(argv: string[]): Promise<number> {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine,
-    settings: { steps: o.steps, clients: o.clients, concurrency: o.concurrency, idleSeconds: o.idleSeconds, broadcasts: o.broadcasts, idleTimeoutMs: o.idleTimeoutMs, pingIntervalMs, heartbeatNote, chatClients: coresParams.chatClients },
+    settings: { steps: o.steps, clients: o.clients, client: o.client, concurrency: o.concurrency, idleSeconds: o.idleSeconds, broadcasts: o.broadcasts, idleTimeoutMs: o.idleTimeoutMs, pingIntervalMs, heartbeatNote, chatClients: coresParams.chatClients },
     rows,
     steps,
     cores,

@@ -1,12 +1,17 @@
 /**
  * The scale bench's load clients, seen from the runner: several `bench/client/scale_main.ts`
- * processes (Bun's WebSocket, pinned to CPU 1 like every bench client), each holding a share of
- * the connections, driven over stdin/stdout one JSON line at a time. Stopped by their own pids.
+ * processes (pinned to CPU 1 like every bench client), each holding a share of the connections,
+ * driven over stdin/stdout one JSON line at a time. Stopped by their own pids.
+ *
+ * On Node (`ws`) each client process connects from its own source address (127.0.0.2, .3, …), so
+ * each has the whole ephemeral port range to itself; Bun's WebSocket cannot choose one, and all its
+ * connections come from 127.0.0.1.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { BENCH_DIR, commandFor, pinnedTo, ROOT_DIR } from "./runtimes.ts";
+import type { ClientRuntime } from "./types.ts";
 
 /** What the pool's clients report about one broadcast. */
 export interface Receipts {
@@ -25,8 +30,8 @@ class ClientProcess {
   readonly #answers: ((line: string) => void)[] = [];
   #stderr = "";
 
-  constructor() {
-    const [command, args] = pinnedTo(1, commandFor("bun", join(BENCH_DIR, "client", "scale_main.ts")));
+  constructor(runtime: ClientRuntime, readonly localAddress: string | undefined) {
+    const [command, args] = pinnedTo(1, commandFor(runtime, join(BENCH_DIR, "client", "scale_main.ts")));
     this.child = spawn(command, args, { cwd: ROOT_DIR, stdio: ["pipe", "pipe", "pipe"] });
     createInterface({ input: this.child.stdout! }).on("line", (line) => this.#answers.shift()?.(line));
     this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.#stderr = (this.#stderr + chunk).slice(-4000)));
@@ -59,8 +64,8 @@ class ClientProcess {
 export class ClientPool {
   readonly #clients: ClientProcess[];
 
-  constructor(count: number) {
-    this.#clients = Array.from({ length: count }, () => new ClientProcess());
+  constructor(count: number, runtime: ClientRuntime) {
+    this.#clients = Array.from({ length: count }, (_, i) => new ClientProcess(runtime, runtime === "node" ? `127.0.0.${2 + i}` : undefined));
   }
 
   /** The pids of the client processes (for their CPU time). */
@@ -77,7 +82,7 @@ export class ClientPool {
     const started = performance.now();
     const answers = await Promise.all(this.#clients.map((client, i) => {
       const count = Math.floor(total / n) + (i < total % n ? 1 : 0);
-      return client.ask<{ opened: number; errors: number }>({ cmd: "open", url, count, concurrency: Math.max(1, Math.round(concurrency / n)) });
+      return client.ask<{ opened: number; errors: number }>({ cmd: "open", url, count, concurrency: Math.max(1, Math.round(concurrency / n)), localAddress: client.localAddress });
     }));
     const ms = performance.now() - started;
     return { opened: answers.reduce((s, a) => s + a.opened, 0), errors: answers.reduce((s, a) => s + a.errors, 0), ms };

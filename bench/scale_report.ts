@@ -23,6 +23,8 @@ export interface ScaleReport {
   settings: {
     steps: number[];
     clients: number;
+    /** The clients' runtime: `node` (ws, a source address per process) or `bun`. */
+    client: "node" | "bun";
     concurrency: number;
     idleSeconds: number;
     broadcasts: number;
@@ -101,9 +103,11 @@ step are measured minutes apart at most):
   Native controls use the runtime's own mechanism where there is one (Deno's \`idleTimeout\` pings,
   Bun's \`idleTimeout\`/\`sendPings\`, \`ws\`'s ping-interval recipe) and one timer per socket for an idle
   close otherwise — what a user writes without a framework (\`bench/servers/scale_*.ts\`).
-- **${s.clients} client processes** (\`bench/client/scale_main.ts\`, Bun's WebSocket, all pinned to CPU 1)
-  share the connections; a fresh server per step means a fresh port, so client ports in TIME_WAIT from
-  the step before never collide (one 127.0.0.1 source address is enough up to the 28,000 ephemeral ports).
+- **${s.clients} client processes** (\`bench/client/scale_main.ts\`, ${s.client === "node" ? "\`ws\` on Node, each connecting from its own source address 127.0.0.2, .3, …" : "Bun's WebSocket, all from 127.0.0.1"}; all
+  pinned to CPU 1) share the connections. Linux's \`connect()\` looks for a free ephemeral port among one
+  parity of the range first (about 14,000 here); past that, every connect from one source address scans
+  them all, and handshakes/s collapses on the client side — hence one source address per client process.
+  A fresh server per step means a fresh port, so client ports in TIME_WAIT from the step before never collide.
 - **memory**: the idle workload's method (\`bench/client/idle.ts\`): 100 warm-up connect/close cycles, a
   settled sample (full GC, 1 s for the allocator, \`/stats\` again), the connections, 1 s, a settled sample;
   anonymous RSS growth ÷ connections.

@@ -128,7 +128,7 @@ export async function measureStep(row: ScaleRow, params: StepParams, pool: Clien
     if (!params.smoke) await sleep(SETTLE_MS);
     const after = params.smoke ? await takeSample(server.origin) : await settledSample(server.origin);
 
-    let waited = params.smoke ? 0 : await waitForQuiet(params.quietCores, QUIET_WAIT_MS);
+    const waited = params.smoke ? 0 : await waitForQuiet(params.quietCores, QUIET_WAIT_MS);
     // Idle: read from outside (/proc), so the reading costs the server nothing.
     const idleStart = { server: cpuSnapshot(server.pid), clients: clientSnapshots(pool), machine: machineBusyMicros(), at: performance.now() };
     await sleep(params.idleSeconds * 1000);

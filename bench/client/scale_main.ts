@@ -1,11 +1,11 @@
 /**
  * A load-client process of the scale bench (`bench/scale.ts`): holds many silent WebSockets to
  * one server's `/room` and times broadcasts as they arrive. Started once per client share by the
- * runner (`bun bench/client/scale_main.ts`), it takes one JSON command per line on stdin and
+ * runner (`bun bench/client/scale_main.ts`, or on Node with `ws`), it takes one JSON command per line on stdin and
  * answers each with one JSON line on stdout:
  *
- * - `{"cmd":"open","url":U,"count":N,"concurrency":C}` → `{"opened":N,"errors":E,"ms":T}`: opens
- *   N sockets to U with at most C handshakes in flight.
+ * - `{"cmd":"open","url":U,"count":N,"concurrency":C,"localAddress":A}` → `{"opened":N,"errors":E,"ms":T}`:
+ *   opens N sockets to U with at most C handshakes in flight (from source address A, on Node).
  * - `{"cmd":"reset"}` → `{}`: forgets the receipts so far.
  * - `{"cmd":"report"}` → `{"received":R,"first":F,"last":L,"open":O}`: receipts since the reset
  *   (epoch ms of the first and the last), and how many sockets are still open.
@@ -24,6 +24,8 @@ interface Command {
   url?: string;
   count?: number;
   concurrency?: number;
+  /** Source address of the sockets (Node client only). */
+  localAddress?: string;
 }
 
 const sockets: BenchSocket[] = [];
@@ -57,7 +59,7 @@ async function run(command: Command): Promise<unknown> {
       await openMany(command.count ?? 0, command.concurrency ?? 16, async () => {
         for (let attempt = 0; attempt < 3; attempt++) {
           try {
-            const socket = await openSocket(url, handlers);
+            const socket = await openSocket(url, handlers, command.localAddress);
             open++;
             opened++;
             sockets.push(socket);
