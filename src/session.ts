@@ -1,4 +1,4 @@
-import { idleQueue, type IdleQueue } from "./idle_deadlines.ts";
+import { type IdleLink, idleQueue } from "./idle_deadlines.ts";
 import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } from "./close_reason.ts";
 import type { EndpointRegistration } from "./container.ts";
 import { NO_PATH_PARAMETERS } from "./path_template.ts";
@@ -136,8 +136,8 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
   readonly #ownHeaderValues: string;
   /** The endpoint's limits (its registration) until a setter changes one; then the session's own. */
   #limits: SessionLimits;
-  /** The idle-timeout queue watching this session, while it is open with an idle timeout. */
-  #idle: IdleQueue | null = null;
+  /** Its place in the idle-timeout list of its timeout, while it is open with an idle timeout. */
+  #idle: IdleLink | null = null;
   #endListeners: EndListener | EndListener[] | null = null;
   #topics: Set<string> | null = null;
   #asyncRemote: RemoteEndpoint | undefined = undefined;
@@ -260,23 +260,21 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
 
   /** Starts watching for idleness from now (one shared timer per timeout, see `idle_deadlines.ts`). */
   #watchIdle(timeoutMs: number): void {
-    const queue = idleQueue(timeoutMs);
-    this.#idle = queue;
-    queue.touch(this);
+    this.#idle = idleQueue(timeoutMs).add(this);
   }
 
   /** A message went in or out: the idle clock, if any, starts over. */
   #noteActivity(): void {
-    if (this.#idle !== null) this.#idle.touch(this);
+    if (this.#idle !== null) this.#idle.touch();
   }
 
   #stopWatchingIdle(): void {
     if (this.#idle === null) return;
-    this.#idle.delete(this);
+    this.#idle.remove();
     this.#idle = null;
   }
 
-  /** The idle timeout passed with no message in or out (called by its queue, which dropped it). */
+  /** The idle timeout passed with no message in or out (called by its list, which dropped it). */
   idleExpired(): void {
     if (this.#idle === null) return;
     this.#idle = null;

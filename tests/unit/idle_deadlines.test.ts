@@ -14,16 +14,13 @@ describe("idle deadlines: one timer per timeout", () => {
     const at = new Map<string, number>();
     const queue = idleQueue(120);
     assert.equal(idleQueue(120), queue);
-    const a = watched(log, "a", at);
-    const b = watched(log, "b", at);
-    const c = watched(log, "c", at);
     const started = Date.now();
-    queue.touch(a);
-    queue.touch(b);
-    queue.touch(c);
+    const a = queue.add(watched(log, "a", at));
+    queue.add(watched(log, "b", at));
+    queue.add(watched(log, "c", at));
     await sleep(60);
     const touchedA = Date.now();
-    queue.touch(a); // activity: a starts over, behind c
+    a.touch(); // activity: a starts over, behind c
     await sleep(300);
     assert.deepEqual(log, ["b", "c", "a"]);
     assert.ok(at.get("b")! - started >= 118, `b after ${at.get("b")! - started} ms`);
@@ -35,13 +32,11 @@ describe("idle deadlines: one timer per timeout", () => {
     const log: string[] = [];
     const at = new Map<string, number>();
     const queue = idleQueue(50);
-    const a = watched(log, "a", at);
-    const b = watched(log, "b", at);
-    queue.touch(a);
-    queue.touch(b);
-    queue.delete(a);
+    const a = queue.add(watched(log, "a", at));
+    const b = queue.add(watched(log, "b", at));
+    a.remove();
     assert.equal(queue.size, 1);
-    queue.delete(b);
+    b.remove();
     assert.notEqual(idleQueue(50), queue, "an empty queue is forgotten");
     await sleep(120);
     assert.deepEqual(log, []);
@@ -51,8 +46,8 @@ describe("idle deadlines: one timer per timeout", () => {
     const log: string[] = [];
     const at = new Map<string, number>();
     assert.notEqual(idleQueue(40), idleQueue(80));
-    idleQueue(80).touch(watched(log, "slow", at));
-    idleQueue(40).touch(watched(log, "fast", at));
+    idleQueue(80).add(watched(log, "slow", at));
+    idleQueue(40).add(watched(log, "fast", at));
     await sleep(200);
     assert.deepEqual(log, ["fast", "slow"]);
   });
