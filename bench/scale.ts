@@ -32,7 +32,8 @@ const USAGE = `usage: tsx bench/scale.ts [options]
   --ping-interval-ms N    the room's heartbeat (default 1000; off while the core has no heartbeat)
   --cores-rounds N        rounds of the every-core chat row (default 2; 0 skips it)
   --quiet-cores F         before the idle window wait (up to 2 s) until other processes use ≤ F cores (default 0.3)
-  --no-write              print only`;
+  --no-write              print only
+  --rerender              rewrite scale.svg and the README section from scale_results.json (no measuring)`;
 
 interface ScaleOptions {
   smoke: boolean;
@@ -139,6 +140,12 @@ function describeStep(s: StepResult): string {
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help")) {
     log(USAGE);
+    return 0;
+  }
+  if (argv.includes("--rerender")) {
+    const report = JSON.parse(readFileSync(join(BENCH_DIR, "scale_results.json"), "utf8")) as ScaleReport;
+    writeScaleReport(report);
+    log("rewrote bench/scale.svg and the scale section of bench/README.md from bench/scale_results.json");
     return 0;
   }
   const o = parse(argv);

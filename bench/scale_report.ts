@@ -124,7 +124,9 @@ step are measured minutes apart at most):
   that other processes taking the CPU do not stretch.
 - **every core**: plinth with the bench's chat workload (${s.chatClients} clients, Bun client on CPU 1): one server
   process (CPU 0) against one process per core on one port (\`reusePort\`; Node: \`node:cluster\` workers),
-  unpinned. Without the Redis backplane each process's room holds only its own clients.
+  unpinned, sharing the room through the Redis backplane (a \`redis-server\` the bench starts on a free
+  port; without one, each process's room holds only its own clients). Deliveries/s as the chat client
+  counts them; server cores over the whole client run, every server process.
 
 Command: \`${report.command}\` (${report.startedAt} → ${report.finishedAt})
 
