@@ -100,9 +100,10 @@ step are measured minutes apart at most):
 
 - a **fresh server** (pinned to CPU 0) with the endpoint \`/room\`: every connection subscribed to
   one topic, idle timeout ${fmt(s.idleTimeoutMs)} ms, heartbeat ${s.pingIntervalMs > 0 ? `every ${fmt(s.pingIntervalMs)} ms` : `off (${s.heartbeatNote})`}.
-  Native controls use the runtime's own mechanism where there is one (Deno's \`idleTimeout\` pings,
-  Bun's \`idleTimeout\`/\`sendPings\`, \`ws\`'s ping-interval recipe) and one timer per socket for an idle
-  close otherwise — what a user writes without a framework (\`bench/servers/scale_*.ts\`).
+  Native controls use the runtime's own mechanism where it can do the same (Deno's \`idleTimeout\` pings;
+  Bun's \`idleTimeout\` closes), else what a user writes without a framework: one timer per socket for
+  an idle close (Deno, Node), one interval that pings every socket (\`ws\`'s recipe; on Bun too, whose
+  \`sendPings\` follows uWS's idle clock, which ticks in seconds) (\`bench/servers/scale_*.ts\`).
 - **${s.clients} client processes** (\`bench/client/scale_main.ts\`, ${s.client === "node" ? "\`ws\` on Node, each connecting from its own source address 127.0.0.2, .3, …" : "Bun's WebSocket, all from 127.0.0.1"}; all
   pinned to CPU 1) share the connections. Linux's \`connect()\` looks for a free ephemeral port among one
   parity of the range first (about 14,000 here); past that, every connect from one source address scans

@@ -1,11 +1,11 @@
 /**
  * Native Bun control of the scale bench (`bench/scale.ts`): `Bun.serve` websockets. `/room`
  * keeps every socket; `GET /broadcast` sends to all of them with a loop, or, with
- * `PLINTH_SCALE_NATIVE_PUBLISH=1`, with Bun's own `server.publish` to one topic. Bun's own timers:
- * with a heartbeat, `idleTimeout` = the ping interval and `sendPings` (uWS pings a socket that was
- * silent that long, and closes it when the next interval passes without an answer), and the idle
- * timeout is one timer per socket, restarted by each message; without a heartbeat, the idle
- * timeout is Bun's `idleTimeout` (whole seconds, at most 960). Settings from the environment.
+ * `PLINTH_SCALE_NATIVE_PUBLISH=1`, with Bun's own `server.publish` to one topic. The idle timeout
+ * is Bun's own `idleTimeout` (whole seconds, at most 960). The heartbeat is one interval for the
+ * server that pings every socket and terminates one whose last ping got no pong — `ws`'s recipe —
+ * since Bun's own `sendPings` pings on uWS's idle-timeout clock, which ticks in seconds (4 s here),
+ * so it cannot ping at the same interval as the other rows. Settings from the environment.
  */
 import type { ServerWebSocket } from "bun";
 import process from "node:process";
@@ -13,17 +13,27 @@ import { BROADCAST_MESSAGE, BROADCAST_PATH, ROOM_PATH, ROOM_TOPIC, scaleSettings
 import { announce, exitWithParent, statsResponse, STATS_PATH } from "./server_kit.ts";
 
 interface SocketData {
-  idle: ReturnType<typeof setTimeout> | undefined;
+  /** Answered the last ping (or none was sent yet). */
+  alive: boolean;
 }
 
-const IDLE_CLOSE = 1001;
 const settings = scaleSettings();
 const nativePublish = process.env.PLINTH_SCALE_NATIVE_PUBLISH === "1";
-const ownIdleTimer = settings.pingIntervalMs > 0 && settings.idleTimeoutMs > 0;
 const room = new Set<ServerWebSocket<SocketData>>();
+/** Every open socket, for the heartbeat (the room holds only the loop row's). */
+const sockets = new Set<ServerWebSocket<SocketData>>();
 
-function armIdle(ws: ServerWebSocket<SocketData>): void {
-  ws.data.idle = setTimeout(() => ws.close(IDLE_CLOSE, "Idle Timeout"), settings.idleTimeoutMs);
+if (settings.pingIntervalMs > 0) {
+  setInterval(() => {
+    for (const ws of sockets) {
+      if (!ws.data.alive) {
+        ws.terminate();
+        continue;
+      }
+      ws.data.alive = false;
+      ws.ping();
+    }
+  }, settings.pingIntervalMs).unref();
 }
 
 const server = Bun.serve<SocketData>({
@@ -40,27 +50,24 @@ const server = Bun.serve<SocketData>({
       });
     }
     if (path !== ROOM_PATH) return new Response("not found", { status: 404 });
-    if (server.upgrade(request, { data: { idle: undefined } })) return undefined;
+    if (server.upgrade(request, { data: { alive: true } })) return undefined;
     return new Response("upgrade required", { status: 426 });
   },
   websocket: {
-    idleTimeout: settings.pingIntervalMs > 0
-      ? Math.max(1, Math.round(settings.pingIntervalMs / 1000))
-      : Math.min(960, Math.ceil(settings.idleTimeoutMs / 1000)),
-    sendPings: settings.pingIntervalMs > 0,
+    idleTimeout: Math.min(960, Math.ceil(settings.idleTimeoutMs / 1000)),
+    sendPings: false,
     open(ws) {
       if (nativePublish) ws.subscribe(ROOM_TOPIC);
       else room.add(ws);
-      if (ownIdleTimer) armIdle(ws);
+      sockets.add(ws);
     },
-    message(ws) {
-      if (ws.data.idle === undefined) return;
-      clearTimeout(ws.data.idle);
-      armIdle(ws);
+    message() {},
+    pong(ws) {
+      ws.data.alive = true;
     },
     close(ws) {
       room.delete(ws);
-      clearTimeout(ws.data.idle);
+      sockets.delete(ws);
     },
   },
 });

@@ -1,7 +1,7 @@
 /**
  * Native Deno control of the scale bench (`bench/scale.ts`): `Deno.upgradeWebSocket` under
  * `Deno.serve`. `/room` keeps every socket in a set; the heartbeat is Deno's own (`idleTimeout`
- * of `upgradeWebSocket`: a ping every so many seconds, close when no pong); the idle timeout is
+ * of `upgradeWebSocket`: a ping after a quiet half of it, close when no pong by its end); the idle timeout is
  * what a user writes without a framework, one timer per socket, restarted by each message;
  * `GET /broadcast` sends to every open socket with a loop. Settings from the environment (`scale_kit.ts`).
  */
@@ -38,7 +38,9 @@ const server = Deno.serve(
       });
     }
     if (path !== ROOM_PATH) return new Response("not found", { status: 404 });
-    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: settings.pingIntervalMs / 1000 });
+    // Deno pings after a quiet half of idleTimeout and closes when no pong came by its end: twice
+    // the interval pings every interval (as plinth's Deno adapter sets it).
+    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: (2 * settings.pingIntervalMs) / 1000 });
     socket.onopen = () => {
       room.add(socket);
       if (settings.idleTimeoutMs > 0) watchIdle(socket);
