@@ -2,12 +2,13 @@
  * Writes the run's outputs: `bench/results.json` (everything), `bench/results.svg` (the chart)
  * and `bench/README.md` (method, how to rerun, and the results of this run).
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Summary } from "./aggregate.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { Options } from "./options.ts";
 import { type Row, ROWS } from "./registry.ts";
+import { sectionOf } from "./readme_section.ts";
 import type { RoundsOutcome } from "./rounds.ts";
 import { BENCH_DIR } from "./runtimes.ts";
 import { renderChart } from "./svg_chart.ts";
@@ -191,5 +192,8 @@ export function writeReport(report: RunReport): void {
   const m = report.machine;
   const caption = `${m.nproc} × ${m.cpuModel}; node ${m.versions.node}, deno ${m.versions.deno}, bun ${m.versions.bun}, hono ${m.versions.hono}; ${report.command}`;
   writeFileSync(join(BENCH_DIR, "results.svg"), renderChart(report.options.workloads, report.rows, report.summaries, caption));
-  writeFileSync(join(BENCH_DIR, "README.md"), readmeText(report));
+  // The scale bench's section (bench/scale.ts) is its own: kept as it is.
+  const path = join(BENCH_DIR, "README.md");
+  const scale = existsSync(path) ? sectionOf(readFileSync(path, "utf8"), "scale") : "";
+  writeFileSync(path, scale === "" ? readmeText(report) : `${readmeText(report).trimEnd()}\n\n${scale}\n`);
 }

@@ -23,7 +23,8 @@ function bin(name: string): string {
 export function commandFor(runtime: Runtime, file: string): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", file]];
+      // --unstable-net: Deno still marks `reusePort` unstable (the every-core row of bench/scale.ts).
+      return [bin("deno"), ["run", "-A", "--unstable-net", "--v8-flags=--expose-gc", file]];
     case "bun":
       return [bin("bun"), [file]];
     case "node":

@@ -3,6 +3,7 @@
  * `LISTENING <port>` line, and on stop closes its stdin, then SIGTERM, then SIGKILL (by pid).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
 import { commandFor, pinnedTo, ROOT_DIR } from "./runtimes.ts";
 import type { Runtime } from "./types.ts";
 
@@ -16,6 +17,8 @@ export interface RunningServer {
   pid: number;
   /** Everything the server wrote to stderr so far (for error messages). */
   stderr(): string;
+  /** Everything the server wrote to stdout so far (the `LISTENING` line and what it adds). */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
@@ -28,10 +31,19 @@ function timeout(ms: number): Promise<"timeout"> {
   return new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
 }
 
+/** How to start a server beyond its file. */
+export interface StartOptions {
+  /** Added to the runner's environment. */
+  env?: Record<string, string>;
+  /** Pin it to CPU 0 (the default), or let it run on any CPU (`false`: several server processes). */
+  pin?: boolean;
+}
+
 /** Starts `file` (absolute path) on `runtime`; rejects if it does not announce a port in time. */
-export async function startServer(runtime: Runtime, file: string): Promise<RunningServer> {
-  const [command, args] = pinnedTo(0, commandFor(runtime, file));
-  const child = spawn(command, args, { cwd: ROOT_DIR, stdio: ["pipe", "pipe", "pipe"] });
+export async function startServer(runtime: Runtime, file: string, options: StartOptions = {}): Promise<RunningServer> {
+  const [command, args] = options.pin === false ? commandFor(runtime, file) : pinnedTo(0, commandFor(runtime, file));
+  const env = options.env === undefined ? undefined : { ...process.env, ...options.env };
+  const child = spawn(command, args, { cwd: ROOT_DIR, env, stdio: ["pipe", "pipe", "pipe"] });
   let errText = "";
   let outText = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -75,6 +87,7 @@ export async function startServer(runtime: Runtime, file: string): Promise<Runni
     origin: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
     stderr: () => errText,
+    stdout: () => outText,
     stop,
   };
 }

@@ -18,7 +18,8 @@ const COLORS: Record<string, string> = {
 };
 const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
 
-function escape(text: string): string {
+/** Escapes text for SVG. */
+export function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -28,7 +29,7 @@ function colorOf(row: Row): string {
 }
 
 /** A compact number: 12 345 → "12.3k", 12 000 → "12k", 2 100 000 → "2.1M". */
-function short(n: number): string {
+export function short(n: number): string {
   if (!Number.isFinite(n)) return "–";
   if (Math.abs(n) >= 1e6) return `${Number((n / 1e6).toFixed(2))}M`;
   if (Math.abs(n) >= 1e3) return `${Number((n / 1e3).toFixed(1))}k`;
@@ -36,7 +37,7 @@ function short(n: number): string {
 }
 
 /** A "nice" axis maximum at or above `max`: 1, 2 or 5 times a power of ten. */
-function niceMax(max: number): number {
+export function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(max));
   for (const step of [1, 2, 5, 10]) if (step * power >= max) return step * power;

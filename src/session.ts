@@ -1,3 +1,4 @@
+import { type IdleLink, idleQueue } from "./idle_deadlines.ts";
 import { CloseCodes, CloseReason, reportedCloseReason, toSendableCloseReason } from "./close_reason.ts";
 import type { EndpointRegistration } from "./container.ts";
 import { NO_PATH_PARAMETERS } from "./path_template.ts";
@@ -140,8 +141,8 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
   readonly #ownHeaderValues: string;
   /** The endpoint's limits (its registration) until a setter changes one; then the session's own. */
   #limits: SessionLimits;
-  /** Made while the session is open with an idle timeout. */
-  #idle: IdleClock | null = null;
+  /** Its place in the idle-timeout list of its timeout, while it is open with an idle timeout. */
+  #idle: IdleLink | null = null;
   #endListeners: EndListener | EndListener[] | null = null;
   #topics: Set<string> | null = null;
   #asyncRemote: RemoteEndpoint | undefined = undefined;
@@ -165,9 +166,6 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
   }
 
   // Timer callbacks take the session as an argument: no closure per session.
-  static #idleCheckOf(session: WsSession): void {
-    session.#idleCheck();
-  }
 
   static #pollDrainOf(session: WsSession): void {
     session.#pollDrain();
@@ -265,20 +263,27 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
     return more.fail ??= (error) => this.#fail(error);
   }
 
-  /** Starts watching for idleness from now. */
+  /** Starts watching for idleness from now (one shared timer per timeout, see `idle_deadlines.ts`). */
   #watchIdle(timeoutMs: number): void {
-    this.#idle = new IdleClock(setTimeout(WsSession.#idleCheckOf, timeoutMs, this));
+    this.#idle = idleQueue(timeoutMs).add(this);
   }
 
   /** A message went in or out: the idle clock, if any, starts over. */
   #noteActivity(): void {
-    if (this.#idle !== null) this.#idle.lastActivity = Date.now();
+    if (this.#idle !== null) this.#idle.touch();
   }
 
   #stopWatchingIdle(): void {
     if (this.#idle === null) return;
-    clearTimeout(this.#idle.timer);
+    this.#idle.remove();
     this.#idle = null;
+  }
+
+  /** The idle timeout passed with no message in or out (called by its list, which dropped it). */
+  idleExpired(): void {
+    if (this.#idle === null) return;
+    this.#idle = null;
+    if (this.isOpen) this.#initiateClose(CLOSE_IDLE_TIMEOUT);
   }
 
   /** The session's own limits, copied from the endpoint's on the first change. */
@@ -821,19 +826,6 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
     this.#settleClosed();
   }
 
-  #idleCheck(): void {
-    const clock = this.#idle;
-    const timeoutMs = this.#limits.idleTimeoutMs;
-    if (clock === null || !this.isOpen || timeoutMs === 0) return;
-    const idle = Date.now() - clock.lastActivity;
-    if (idle >= timeoutMs) {
-      this.#idle = null;
-      this.#initiateClose(CLOSE_IDLE_TIMEOUT);
-    } else {
-      clock.timer = setTimeout(WsSession.#idleCheckOf, timeoutMs - idle, this);
-    }
-  }
-
   #pollDrain(): void {
     const more = this.#more;
     more.drainPoll = undefined;
@@ -877,12 +869,6 @@ interface SessionLimits {
 /** A session's own limits, after `session.maxIdleTimeout` or a message-size limit was set. */
 class OwnLimits implements SessionLimits {
   constructor(public idleTimeoutMs: number, public maxText: number, public maxBinary: number) {}
-}
-
-/** When an open session with an idle timeout last sent or received, and the timer that checks it. */
-class IdleClock {
-  lastActivity: number = Date.now();
-  constructor(public timer: ReturnType<typeof setTimeout>) {}
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();

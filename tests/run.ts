@@ -154,6 +154,12 @@ const steps: Step[] = [
     runtime: "node",
     command: runnerFor("node", testFiles("tests/reuse_port")),
   },
+  {
+    name: "scale bench smoke (every scale server at 20 connections)",
+    runtime: "checks",
+    command: [bin("tsx"), "bench/scale.ts", "--smoke"],
+    needs: ["bench/scale.ts"],
+  },
   { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
   { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },
   { name: "faults node", runtime: "node", command: runnerFor("node", testFiles("tests/faults")) },

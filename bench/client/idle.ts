@@ -14,14 +14,19 @@ import type { Sample } from "./sample.ts";
 import { type BenchSocket, openSocket } from "./socket.ts";
 import { openMany, sleep, wsUrl } from "./timing.ts";
 
-const WARMUP_CONNECTIONS = 100;
+/** Connect/close cycles before the first sample, so first-use allocations are not counted. */
+export const WARMUP_CONNECTIONS = 100;
 const HANDSHAKES_IN_FLIGHT = 32;
-const SETTLE_MS = 1000;
+/** Between the last handshake and the sample. */
+export const SETTLE_MS = 1000;
 /** Between the collection and the reading of a settled sample. */
 const RETURN_PAGES_MS = 1000;
 
-/** A sample taken once a full GC has run and the allocator had time to return the freed pages. */
-async function settledSample(origin: string): Promise<Sample> {
+/**
+ * A sample taken once a full GC has run and the allocator had time to return the freed pages
+ * (also the scale bench's memory reading, `bench/scale.ts`).
+ */
+export async function settledSample(origin: string): Promise<Sample> {
   await takeSample(origin);
   await sleep(RETURN_PAGES_MS);
   return takeSample(origin);

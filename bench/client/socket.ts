@@ -19,7 +19,7 @@ export interface BenchSocket {
   close(): void;
 }
 
-type Opener = (url: string, handlers: SocketHandlers) => Promise<BenchSocket>;
+type Opener = (url: string, handlers: SocketHandlers, localAddress?: string) => Promise<BenchSocket>;
 
 let opener: Opener | undefined;
 
@@ -30,9 +30,9 @@ export function clientName(): string {
 
 async function wsOpener(): Promise<Opener> {
   const { WebSocket } = await import("ws");
-  return (url, handlers) =>
+  return (url, handlers, localAddress) =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, localAddress === undefined ? { perMessageDeflate: false } : { perMessageDeflate: false, localAddress });
       ws.on("error", (err) => reject(err));
       ws.on("message", (data, isBinary) => handlers.onMessage(data as Uint8Array, isBinary));
       ws.on("close", () => handlers.onClose?.());
@@ -55,10 +55,15 @@ function webOpener(): Opener {
     });
 }
 
-/** Opens a WebSocket and resolves once it is open; rejects on a failed handshake. */
-export async function openSocket(url: string, handlers: SocketHandlers): Promise<BenchSocket> {
+/**
+ * Opens a WebSocket and resolves once it is open; rejects on a failed handshake. `localAddress`
+ * (e.g. `127.0.0.2`, for more than one source address's ephemeral ports) needs `ws` on Node:
+ * Bun's WebSocket cannot choose its source address.
+ */
+export async function openSocket(url: string, handlers: SocketHandlers, localAddress?: string): Promise<BenchSocket> {
+  if (localAddress !== undefined && process.versions.bun) throw new Error("localAddress needs the Node client (ws)");
   opener ??= process.versions.bun ? webOpener() : await wsOpener();
-  return opener(url, handlers);
+  return opener(url, handlers, localAddress);
 }
 
 /** The first byte (char code) of a message, without decoding the rest. */

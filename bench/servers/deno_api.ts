@@ -24,10 +24,10 @@ export interface DenoHttpServer {
 /** The subset of the `Deno` namespace the bench servers use. */
 export interface DenoApi {
   serve(
-    options: { hostname: string; port: number; onListen(addr: { port: number }): void },
+    options: { hostname: string; port: number; reusePort?: boolean; onListen(addr: { port: number }): void },
     handler: (request: Request) => Response | Promise<Response>,
   ): DenoHttpServer;
-  upgradeWebSocket(request: Request): { socket: DenoSocket; response: Response };
+  upgradeWebSocket(request: Request, options?: { idleTimeout?: number }): { socket: DenoSocket; response: Response };
 }
 
 /** Returns the running Deno's namespace; throws when not running under Deno. */

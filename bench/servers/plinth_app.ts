@@ -5,14 +5,14 @@
  * included, as the native controls do), and the adapter's `fallback` answers `GET /stats`.
  */
 import { addEndpoint, createContainer, startWsConnection } from "../../mod.ts";
-import type { SendChannel, ServerContainer, Session } from "../../mod.ts";
+import type { ContainerOptions, SendChannel, ServerContainer, Session } from "../../mod.ts";
 import { statsResponse, STATS_PATH } from "./server_kit.ts";
 
 const ROOM = "room";
 
-/** A container with the bench's `/echo` and `/chat` endpoints. */
-export function benchContainer(): ServerContainer {
-  const container = createContainer();
+/** A container with the bench's `/echo` and `/chat` endpoints (`options`: e.g. a backplane). */
+export function benchContainer(options?: ContainerOptions): ServerContainer {
+  const container = createContainer(options);
   addEndpoint<SendChannel>(container, "/echo", {
     onOpen: (session) => startWsConnection(session, { sendBufferSize: 64 }),
     onText: (channel, text) => void channel.put(text),
