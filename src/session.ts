@@ -222,8 +222,9 @@ export class WsSession implements Session, TopicSubscriber {
     return more.fail ??= (error) => this.#fail(error);
   }
 
-  /** Starts watching for idleness from now. */
+  /** Starts watching for idleness from now (never on a socket whose server hibernates: a timer would keep it awake). */
   #watchIdle(timeoutMs: number): void {
+    if (this.#socket.hibernates === true) return;
     this.#idle = new IdleClock(setTimeout(WsSession.#idleCheckOf, timeoutMs, this));
   }
 
@@ -301,8 +302,11 @@ export class WsSession implements Session, TopicSubscriber {
   subscribe(topic: string): void {
     checkTopic(topic);
     if (!this.isOpen) return;
-    (this.#topics ??= new Set()).add(topic);
+    const topics = this.#topics ??= new Set();
+    if (topics.has(topic)) return;
+    topics.add(topic);
     this.#registration.container.topics.subscribe(topic, this);
+    this.#socket.topicsChanged?.(this);
   }
 
   /** Unsubscribes from `topic`. */
@@ -310,6 +314,7 @@ export class WsSession implements Session, TopicSubscriber {
     checkTopic(topic);
     if (this.#topics === null || !this.#topics.delete(topic)) return;
     this.#registration.container.topics.unsubscribe(topic, this);
+    this.#socket.topicsChanged?.(this);
   }
 
   /** Sends `payload` to every subscriber of `topic` but this session. */
@@ -354,6 +359,31 @@ export class WsSession implements Session, TopicSubscriber {
     } else {
       this.#openSettled(result);
     }
+  }
+
+  /**
+   * Takes up an open session again in a fresh server (a Durable Object woken from hibernation):
+   * the session is open at once with the state it was saved with; `onOpen` does not run again.
+   */
+  resume(id: string, sessionObject: unknown, userProperties: Iterable<readonly [string, unknown]>, topics: Iterable<string>): void {
+    if (this.#state !== CONNECTING) return;
+    const more = this.#more;
+    more.id = id;
+    more.userProperties = new Map(userProperties);
+    this.#sessionObject = sessionObject;
+    this.#state = OPEN;
+    this.#registration.openSessions.add(this);
+    this.#scope?.add(this);
+    const table = this.#registration.container.topics;
+    for (const topic of topics) {
+      (this.#topics ??= new Set()).add(topic);
+      table.subscribe(topic, this);
+    }
+  }
+
+  /** The value `onOpen` settled with (the session object), for an adapter that saves it. */
+  get sessionObject(): unknown {
+    return this.#sessionObject;
   }
 
   /** A whole text message arrived. */
@@ -565,6 +595,15 @@ export class WsSession implements Session, TopicSubscriber {
   }
 
   #openSettled(value: unknown): void {
+    const keep = this.#socket.keepSessionObject;
+    if (keep !== undefined) {
+      try {
+        keep.call(this.#socket, this, value);
+      } catch (error) {
+        this.#openFailed(error);
+        return;
+      }
+    }
     this.#flags &= ~OPEN_CALLBACK_RUNNING;
     this.#sessionObject = value;
     if (this.#state === OPENING) this.#state = OPEN;
