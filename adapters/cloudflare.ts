@@ -37,7 +37,7 @@
  * @module
  */
 import { forkContainer, stateOf } from "../src/container.ts";
-import type { EndpointRegistration, RouteMatch, ServerContainer } from "../src/container.ts";
+import type { ServerContainer } from "../src/container.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
 import { requestPathname } from "../src/path_template.ts";
 import { copyRequest } from "../src/request_copy.ts";
@@ -62,13 +62,21 @@ export type { Fallback };
  * ```
  */
 export interface WorkerdWebSocket {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** How binary messages arrive: `"arraybuffer"` (plinth sets it) or `"blob"`. */
   binaryType?: string;
+  /** Accepts the socket with the standard API (events through `addEventListener`). */
   accept(): void;
+  /** Sends one message. */
   send(data: string | ArrayBuffer | ArrayBufferView): void;
+  /** Starts or answers the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Listens to the standard API's events. */
   addEventListener(type: "message" | "close" | "error", listener: EventListenerObject): void;
+  /** Keeps a structured-cloneable value with the socket across hibernation (at most 16 KiB). */
   serializeAttachment(value: unknown): void;
+  /** The value last kept with `serializeAttachment`. */
   deserializeAttachment(): unknown;
 }
 
@@ -82,7 +90,9 @@ export interface WorkerdWebSocket {
  * ```
  */
 export interface DurableObjectContext {
+  /** Accepts a socket with the hibernation API. */
   acceptWebSocket(ws: WorkerdWebSocket, tags?: string[]): void;
+  /** The sockets accepted with the hibernation API that are still open. */
   getWebSockets(tag?: string): WorkerdWebSocket[];
 }
 
@@ -96,12 +106,22 @@ export interface DurableObjectContext {
  * ```
  */
 export interface DurableObjectNamespaceLike {
+  /** The id of the object with this name. */
   idFromName(name: string): unknown;
+  /** A stub to send requests to the object. */
   get(id: unknown): { fetch(request: Request): Promise<Response> };
 }
 
-/** A Worker's `fetch` handler. */
-type WorkerFetch = (request: Request, env?: unknown, ctx?: unknown) => Promise<Response>;
+/**
+ * A Worker's `fetch` handler.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerFetch } from "@plinth/websocket/cloudflare";
+ * const fetch: WorkerFetch = () => Promise.resolve(new Response("ok"));
+ * ```
+ */
+export type WorkerFetch = (request: Request, env?: unknown, ctx?: unknown) => Promise<Response>;
 
 /** The attachment is read back only when it carries this mark. */
 const ATTACHMENT_VERSION = "plinth/1";
@@ -142,9 +162,14 @@ function newWebSocketPair(): [WorkerdWebSocket, WorkerdWebSocket] {
 class WorkerdSocket implements SocketLike {
   readonly #ws: WorkerdWebSocket;
   readonly hibernates: boolean;
-  /** Set while the fetch that accepted the socket has not returned (hibernation: closes wait). */
-  #accepting = false;
-  #deferredClose: [number, string] | null = null;
+  /**
+   * While `onOpen` runs synchronously in the fetch that accepts the socket (hibernation only), sends
+   * and a close wait here, and the socket is not accepted yet (see `acceptHibernating`).
+   */
+  #held: (string | Uint8Array)[] | null = null;
+  #heldClose: [number, string] | null = null;
+  /** This side sent its close frame: the peer's close is then the answer, not a request to answer. */
+  #closeSent = false;
   /** Messages wait here behind a Blob being read, to keep arrival order. */
   #tail: Promise<void> | null = null;
   session: WsSession | null = null;
@@ -172,21 +197,28 @@ class WorkerdSocket implements SocketLike {
   }
 
   send(data: string | Uint8Array): number {
+    if (this.#held !== null) {
+      if (this.#heldClose !== null) return 0;
+      this.#held.push(data);
+      return 1;
+    }
     if (this.#ws.readyState !== WS_OPEN) return 0;
     this.#ws.send(data);
     return 1;
   }
 
   close(code: number, reason: string): void {
-    if (this.#accepting) {
-      this.#deferredClose = [code, reason];
+    if (this.#held !== null) {
+      this.#heldClose ??= [code, reason];
       return;
     }
+    this.#closeSent = true;
     this.#ws.close(code, reason);
   }
 
   terminate(): void {
     // workerd has no abort: the closest is a close without a code.
+    this.#closeSent = true;
     try {
       this.#ws.close();
     } catch {
@@ -194,21 +226,27 @@ class WorkerdSocket implements SocketLike {
     }
   }
 
-  /** The accepting fetch is about to return: a close asked for during it is sent once it has. */
-  beginAccepting(): void {
-    this.#accepting = true;
+  /** Holds sends and a close until {@linkcode release} (the socket is not accepted yet). */
+  hold(): void {
+    this.#held = [];
   }
 
-  endAccepting(): void {
-    this.#accepting = false;
-    const deferred = this.#deferredClose;
-    this.#deferredClose = null;
-    if (deferred !== null) {
-      try {
-        this.#ws.close(deferred[0], deferred[1]);
-      } catch (error) {
-        this.session?.logError("plinth: closing a socket after its upgrade failed", error);
-      }
+  /** Whether a close was asked for while held. */
+  get closeHeld(): boolean {
+    return this.#heldClose !== null;
+  }
+
+  /** The socket was accepted: sends what was held, then the held close. */
+  release(): void {
+    const held = this.#held ?? [];
+    const close = this.#heldClose;
+    this.#held = null;
+    this.#heldClose = null;
+    try {
+      for (const data of held) this.#ws.send(data);
+      if (close !== null) this.close(close[0], close[1]);
+    } catch (error) {
+      this.session?.logError("plinth: sending after the upgrade failed", error);
     }
   }
 
@@ -245,7 +283,7 @@ class WorkerdSocket implements SocketLike {
 
   /** The peer closed (or the connection dropped): answer its close where workerd does not, then end the session. */
   receiveClose(code: number, reason: string): void {
-    answerClose(this.#ws, code, reason);
+    if (!this.#closeSent) answerClose(this.#ws, code, reason);
     this.session?.receiveClose(code, reason);
   }
 }
@@ -468,9 +506,13 @@ export interface DurableObjectOptions {
 export interface PlinthDurableObject {
   /** The object's own copy of the container: its own sessions, topics and counts. */
   readonly container: ServerContainer;
+  /** Serves a request routed to this object: upgrades to the container's endpoints, else the fallback. */
   fetch(request: Request): Promise<Response>;
+  /** Hibernation API: a message on one of this object's sockets. */
   webSocketMessage(ws: WorkerdWebSocket, message: string | ArrayBuffer): void;
+  /** Hibernation API: a socket closed (the peer's close, or 1006). */
   webSocketClose(ws: WorkerdWebSocket, code: number, reason: string, wasClean: boolean): void;
+  /** Hibernation API: a socket failed. */
   webSocketError(ws: WorkerdWebSocket, error: unknown): void;
 }
 
@@ -551,16 +593,26 @@ export function durableObject(
     #acceptHibernating(accepted: AcceptedUpgrade): Response {
       const [client, server] = newWebSocketPair();
       server.binaryType = "arraybuffer";
-      this.ctx.acceptWebSocket(server);
       const socket = new WorkerdSocket(server, true);
       const session = socket.attach(accepted.connect(socket, false));
-      this.#sessions.set(server, socket);
-      // Before onOpen may call close(): a close sent from the accepting fetch leaves the client
-      // in CLOSING under hibernation, so it waits until that fetch has returned.
-      socket.beginAccepting();
       const response = switchingProtocols(accepted, client);
+      // workerd quirk: a hibernatable socket closed before its client sent anything leaves the
+      // client in CLOSING (the connection is never ended). So the synchronous part of onOpen runs
+      // first, with sends and close held: a session that closes right away is accepted with the
+      // standard API (which closes properly), any other is handed to hibernation.
+      socket.hold();
       session.opened();
-      setTimeout(() => socket.endAccepting(), 0);
+      if (socket.closeHeld) {
+        server.accept();
+        const events = new SocketEvents(socket);
+        server.addEventListener("message", events);
+        server.addEventListener("close", events);
+        server.addEventListener("error", events);
+      } else {
+        this.ctx.acceptWebSocket(server);
+        this.#sessions.set(server, socket);
+      }
+      socket.release();
       return response;
     }
 
@@ -634,6 +686,22 @@ export function saveSession(session: Session): void {
 }
 
 /**
+ * The endpoint a request reached, as {@linkcode RouteOptions.name} sees it.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointMatch } from "@plinth/websocket/cloudflare";
+ * const room = (match: EndpointMatch) => match.pathParameters.room ?? "lobby";
+ * ```
+ */
+export interface EndpointMatch {
+  /** The endpoint's path as registered (`/rooms/{room}`). */
+  readonly path: string;
+  /** Values of the path template's variables. */
+  readonly pathParameters: Readonly<Record<string, string>>;
+}
+
+/**
  * Options of {@linkcode routeToDurableObject}.
  *
  * @example
@@ -644,7 +712,7 @@ export function saveSession(session: Session): void {
  */
 export interface RouteOptions {
   /** The object's name for a request to an endpoint (`idFromName`); default: the request's path. */
-  name?: (request: Request, match: RouteMatch) => string;
+  name?: (request: Request, match: EndpointMatch) => string;
   /** Serves requests that reach no endpoint; default 404. */
   fallback?: Fallback;
 }
@@ -696,7 +764,7 @@ export function routeToDurableObject(
     }
     let objectName: string;
     try {
-      objectName = name(request, match);
+      objectName = name(request, { path: match.registration.config.path, pathParameters: match.pathParameters });
       if (typeof objectName !== "string") throw new TypeError(`options.name must return a string, got ${describe(objectName)}`);
     } catch (error) {
       return internalError(container, error);
@@ -705,4 +773,3 @@ export function routeToDurableObject(
   };
 }
 
-export type { EndpointRegistration, RouteMatch };

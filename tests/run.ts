@@ -37,7 +37,7 @@ const tsFiles = (dir: string): string[] =>
   existsSync(join(root, dir))
     ? readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts")).sort().map((f) => join(dir, f))
     : [];
-const adapterFiles = ["adapters/deno.ts", "adapters/bun.ts", "adapters/node.ts", "adapters/hono.ts"].filter((f) =>
+const adapterFiles = ["adapters/deno.ts", "adapters/bun.ts", "adapters/node.ts", "adapters/hono.ts", "adapters/cloudflare.ts"].filter((f) =>
   existsSync(join(root, f))
 );
 
@@ -99,6 +99,13 @@ const steps: Step[] = [
   { name: "deno-only", runtime: "deno", command: runnerFor("deno", testFiles("tests/deno")) },
   { name: "bun-only", runtime: "bun", command: runnerFor("bun", testFiles("tests/bun")) },
   ...contractSteps(),
+  // The contract on workerd (Worker alone, Durable Objects, hibernating Durable Objects; two compatibility dates).
+  {
+    name: "contract cloudflare (workerd)",
+    runtime: "node",
+    command: runnerFor("node", testFiles("tests/cloudflare")),
+    needs: ["adapters/cloudflare.ts"],
+  },
   { name: "chat protocol deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/e2e")) },
   { name: "chat protocol bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/e2e")) },
   { name: "chat protocol node", runtime: "node", command: runnerFor("node", testFiles("tests/e2e")) },

@@ -8,7 +8,6 @@
 import { addEndpoint, CloseReason, createContainer } from "../../mod.ts";
 import type { EndpointMap, Session } from "../../mod.ts";
 import { durableObject, handler, routeToDurableObject } from "../../adapters/cloudflare.ts";
-import type { DurableObjectContext } from "../../adapters/cloudflare.ts";
 
 const log: string[] = [];
 const container = createContainer({ logger: { error: (msg) => void log.push(`logger ${msg}`) } });
@@ -37,6 +36,7 @@ const echo: EndpointMap<Session> = {
 
 addEndpoint(container, "/echo", echo);
 addEndpoint(container, "/limits", { ...echo, maxTextMessageBufferSize: 10, maxBinaryMessageBufferSize: 10 });
+addEndpoint(container, "/idle", { ...echo, idleTimeoutMs: 300 });
 addEndpoint(container, "/proto", { ...echo, subprotocols: ["a", "b"] });
 addEndpoint(container, "/origin", {
   ...echo,
@@ -75,49 +75,51 @@ addEndpoint(container, "/unstorable", {
   onError: (_o, _s, error) => void log.push(`unstorable error ${(error as Error).constructor.name} ${(error as Error).message}`),
 });
 
-interface Member {
-  name: string;
-  room: string;
-}
-addEndpoint<Member>(container, "/rooms/{room}", {
+addEndpoint<Session>(container, "/rooms/{room}", {
   onOpen: (session) => {
     const room = session.pathParameters.room!;
     session.subscribe(`room:${room}`);
-    session.userProperties.set("joined", room);
-    const name = session.requestURI.searchParams.get("name") ?? "anonymous";
-    log.push(`room ${room} open ${name}`);
-    return { name, room };
+    session.userProperties.set("name", session.requestURI.searchParams.get("name") ?? "anonymous");
+    log.push(`room ${room} open ${session.userProperties.get("name")}`);
+    return session;
   },
-  onText: (member, text) => {
-    const session = [...sessionsOf(member.room)].find((s) => s.requestURI.searchParams.get("name") === member.name);
-    if (text === "who" && session !== undefined) {
+  onText: (session, text) => {
+    const room = session.pathParameters.room!;
+    const name = session.userProperties.get("name");
+    if (text === "who") {
       void session.asyncRemote.sendText(JSON.stringify({
-        member,
         id: session.id,
+        name,
         params: session.pathParameters,
         topics: [...session.topics],
-        joined: session.userProperties.get("joined"),
         open: session.openSessions.size,
+        protocol: session.negotiatedSubprotocol,
       }));
       return;
     }
-    session?.publish(`room:${member.room}`, `${member.name}: ${text}`);
+    session.publish(`room:${room}`, `${name}: ${text}`);
   },
-  onClose: (member, session, reason) => {
-    log.push(`room ${member.room} close ${member.name} ${reason.code}`);
-    session.publish(`room:${member.room}`, `left ${member.name}`);
+  onClose: (session, _s, reason) => {
+    const room = session.pathParameters.room!;
+    log.push(`room ${room} close ${session.userProperties.get("name")} ${reason.code}`);
+    session.publish(`room:${room}`, `left ${session.userProperties.get("name")}`);
   },
   onError: (_m, _s, error) => void log.push(`room error ${(error as Error).message}`),
 });
-/** The open sessions of a room (this object's own). */
-const sessionsOf = (room: string): ReadonlySet<Session> => roomSessions.get(room) ?? new Set();
-const roomSessions = new Map<string, ReadonlySet<Session>>();
+
+/** A plain session object (no session inside): kept in the attachment as data. */
+addEndpoint<{ name: string; room: string; joined: number }>(container, "/members/{room}", {
+  onOpen: (session) => ({
+    name: session.requestURI.searchParams.get("name") ?? "anonymous",
+    room: session.pathParameters.room!,
+    joined: 42,
+  }),
+  onText: (member, text) => void log.push(`member ${text} ${JSON.stringify(member)}`),
+  onClose: (member, _s, reason) => void log.push(`member close ${member.name} ${reason.code}`),
+});
 
 addEndpoint<Session>(container, "/self/{room}", {
-  onOpen: (session) => {
-    roomSessions.set(session.pathParameters.room!, session.openSessions);
-    return session;
-  },
+  onOpen: (session) => session,
   onText: (session, text) => {
     if (text === "who") {
       void session.asyncRemote.sendText(JSON.stringify({
@@ -132,25 +134,27 @@ addEndpoint<Session>(container, "/self/{room}", {
   onClose: (session, _s, reason) => void log.push(`self ${session.id} close ${reason.code}`),
 });
 
-/** Objects that remember when their constructor last ran (to see a wake-up from hibernation). */
-function withInstance<T extends new (ctx: DurableObjectContext, env: unknown) => { fetch(request: Request): Promise<Response> }>(
-  Base: T,
-) {
-  return class extends Base {
-    readonly instance = crypto.randomUUID();
-    override fetch(request: Request): Promise<Response> {
-      if (new URL(request.url).pathname.startsWith("/__instance")) return Promise.resolve(new Response(this.instance));
-      return super.fetch(request);
-    }
-  };
+/** Answers `/__instance…` with a token made when the object's constructor ran (to see a wake-up). */
+function instanceAnswer(request: Request, instance: string): Promise<Response> | null {
+  return new URL(request.url).pathname.startsWith("/__instance") ? Promise.resolve(new Response(instance)) : null;
 }
 
-export class Objects extends withInstance(durableObject(container, { hibernate: false })) {}
-export class Hibernating extends withInstance(durableObject(container, { hibernate: true })) {}
+export class Objects extends durableObject(container, { hibernate: false }) {
+  readonly instance = crypto.randomUUID();
+  override fetch(request: Request): Promise<Response> {
+    return instanceAnswer(request, this.instance) ?? super.fetch(request);
+  }
+}
+export class Hibernating extends durableObject(container, { hibernate: true }) {
+  readonly instance = crypto.randomUUID();
+  override fetch(request: Request): Promise<Response> {
+    return instanceAnswer(request, this.instance) ?? super.fetch(request);
+  }
+}
 
 const objectName = (request: Request): string => {
   const parts = new URL(request.url).pathname.split("/");
-  return parts[1] === "rooms" || parts[1] === "self" || parts[1] === "__instance" ? `room-${parts[2]}` : "contract";
+  return parts[1] === "rooms" || parts[1] === "members" || parts[1] === "self" || parts[1] === "__instance" ? `room-${parts[2]}` : "contract";
 };
 const toObjects = routeToDurableObject(container, "OBJECTS", { name: objectName });
 const toHibernating = routeToDurableObject(container, "HIBERNATING", { name: objectName });
@@ -176,7 +180,6 @@ export default {
     }
     if (env.MODE === "worker") return alone(request);
     const route = env.MODE === "hibernate" ? toHibernating : toObjects;
-    if (container === undefined) throw new Error("unreachable");
     return route(request, env as unknown as Record<string, unknown>);
   },
 };

@@ -59,7 +59,7 @@ export async function startWorker(script: string, options: WorkerOptions): Promi
     port: 0,
     host: "127.0.0.1",
     cf: false,
-    verbose: false,
+    verbose: (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.PLINTH_WORKERD_VERBOSE === "1",
   });
   try {
     const url = (await mf.ready).origin;
