@@ -7,7 +7,7 @@
  */
 import { addEndpoint, CloseReason, createContainer } from "../../mod.ts";
 import type { EndpointMap, Session } from "../../mod.ts";
-import { durableObject, handler, routeToDurableObject } from "../../adapters/cloudflare.ts";
+import { durableObject, handler, routeToDurableObject, saveSession } from "../../adapters/cloudflare.ts";
 
 const log: string[] = [];
 const container = createContainer({ logger: { error: (msg) => void log.push(`logger ${msg}`) } });
@@ -36,6 +36,7 @@ const echo: EndpointMap<Session> = {
 
 addEndpoint(container, "/echo", echo);
 addEndpoint(container, "/limits", { ...echo, maxTextMessageBufferSize: 10, maxBinaryMessageBufferSize: 10 });
+addEndpoint(container, "/full/{room}", { ...echo, maxSessions: 1 });
 addEndpoint(container, "/idle", { ...echo, idleTimeoutMs: 300 });
 addEndpoint(container, "/proto", { ...echo, subprotocols: ["a", "b"] });
 addEndpoint(container, "/origin", {
@@ -86,6 +87,11 @@ addEndpoint<Session>(container, "/rooms/{room}", {
   onText: (session, text) => {
     const room = session.pathParameters.room!;
     const name = session.userProperties.get("name");
+    if (text.startsWith("nick ")) {
+      session.userProperties.set("name", text.slice(5));
+      saveSession(session);
+      return;
+    }
     if (text === "who") {
       void session.asyncRemote.sendText(JSON.stringify({
         id: session.id,
@@ -154,7 +160,7 @@ export class Hibernating extends durableObject(container, { hibernate: true }) {
 
 const objectName = (request: Request): string => {
   const parts = new URL(request.url).pathname.split("/");
-  return parts[1] === "rooms" || parts[1] === "members" || parts[1] === "self" || parts[1] === "__instance" ? `room-${parts[2]}` : "contract";
+  return parts[1] === "rooms" || parts[1] === "members" || parts[1] === "full" || parts[1] === "self" || parts[1] === "__instance" ? `room-${parts[2]}` : "contract";
 };
 const toObjects = routeToDurableObject(container, "OBJECTS", { name: objectName });
 const toHibernating = routeToDurableObject(container, "HIBERNATING", { name: objectName });

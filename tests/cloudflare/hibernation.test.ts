@@ -39,6 +39,10 @@ for (const date of COMPATIBILITY_DATES) {
         assert.equal(before.open, 2);
         alice.send("before");
         assert.equal(await bob.next(), "alice: before");
+        bob.send("nick robert");
+        bob.send("who");
+        const bobBefore = JSON.parse((await bob.next()) as string);
+        assert.equal(bobBefore.name, "robert");
         const firstInstance = await instance();
 
         await sleep(IDLE_MS);
@@ -51,7 +55,7 @@ for (const date of COMPATIBILITY_DATES) {
         alice.send("after");
         assert.equal(await bob.next(), "alice: after", "topics ride the attachments");
         bob.send("hi alice");
-        assert.equal(await alice.next(), "bob: hi alice");
+        assert.equal(await alice.next(), "robert: hi alice", "a user property saved with saveSession is back");
         carol.send("ping");
         const deadline = Date.now() + 3000;
         const expected = `member ping ${JSON.stringify({ name: "carol", room: "h1", joined: 42 })}`;
@@ -62,11 +66,11 @@ for (const date of COMPATIBILITY_DATES) {
 
         bob.close(1000, "bye");
         assert.deepEqual(await bob.closed, { code: 1000, reason: "bye" });
-        assert.equal(await alice.next(), "left bob");
+        assert.equal(await alice.next(), "left robert");
         await sleep(200);
         const lines = await log();
-        assert.equal(lines.filter((l) => l === "room h1 close bob 1000").length, 1, JSON.stringify(lines));
-        assert.equal(alice.received.length, 4, "alice got exactly one 'left bob'");
+        assert.equal(lines.filter((l) => l === "room h1 close robert 1000").length, 1, JSON.stringify(lines));
+        assert.equal(alice.received.length, 4, "alice got exactly one 'left robert'");
         assert.equal(carol.received.length, 0, "the members endpoint subscribed to nothing");
       } finally {
         for (const client of clients) if (client.socket.readyState === 1) client.close();

@@ -188,6 +188,15 @@ for (const date of COMPATIBILITY_DATES) {
         assert.deepEqual([accepted.status, accepted.headers.get("x-plinth")], [101, "yes"]);
       });
 
+      test("maxSessions: beyond it the handshake gets 503 (per object with Durable Objects)", async () => {
+        const first = await open(`/full/a-${mode}`);
+        const second = await rawRequest(`${worker.url}/full/a-${mode}`, { headers: upgradeHeaders() });
+        assert.equal(second.status, 503);
+        const other = await rawRequest(`${worker.url}/full/b-${mode}`, { headers: upgradeHeaders() });
+        assert.equal(other.status, mode === "worker" ? 503 : 101, "another object has its own count");
+        first.close();
+      });
+
       test("subprotocols: the first in the client's order the endpoint supports; none → no header", async () => {
         for (const [offered, chosen] of [["b, a", "b"], ["a,b", "a"], ["c", null]] as const) {
           const response = await rawRequest(`${worker.url}/proto`, {
