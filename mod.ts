@@ -22,6 +22,7 @@
  *
  * @module
  */
+export type { Backplane, BackplaneReceiver } from "./src/backplane.ts";
 export { addEndpoint, addEndpoints, createContainer, ServerContainer } from "./src/container.ts";
 export { CloseCodes, CloseReason } from "./src/close_reason.ts";
 export { EndpointConfigBuilder } from "./src/endpoint_config.ts";

@@ -157,6 +157,7 @@ function upgradeAccepted(accepted: AcceptedUpgrade, server: Server<ConnectionDat
     ? server.upgrade(accepted.request, { headers: upgradeHeaders(accepted), data })
     : server.upgrade(accepted.request, { data });
   if (upgraded) return undefined;
+  accepted.abandon();
   return new Response("Bad WebSocket handshake", { status: 400 });
 }
 
@@ -234,6 +235,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
     server = Bun.serve<ConnectionData>({
       port: settled.port,
       hostname: settled.hostname,
+      reusePort: settled.reusePort,
       fetch,
       websocket,
       error(error) {

@@ -416,8 +416,17 @@ function switchingProtocols(accepted: AcceptedUpgrade, client: WorkerdWebSocket)
   return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
 }
 
-/** Accepts an upgrade with the standard API (`accept()`): a Worker alone, or an object that does not hibernate. */
-function acceptStandard(accepted: AcceptedUpgrade): Response {
+/** What plinth uses of a Worker's `ctx` (`ExecutionContext`). */
+interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * Accepts an upgrade with the standard API (`accept()`): a Worker alone, or an object that does not
+ * hibernate. `lifetime`: a Worker's `ctx`, kept alive until `onClose` has run (workerd cancels a
+ * request's timers once its sockets are gone, and `onClose` runs on a later macrotask).
+ */
+function acceptStandard(accepted: AcceptedUpgrade, lifetime?: WaitUntil): Response {
   const [client, server] = newWebSocketPair();
   server.binaryType = "arraybuffer";
   server.accept();
@@ -428,6 +437,7 @@ function acceptStandard(accepted: AcceptedUpgrade): Response {
   server.addEventListener("close", events);
   server.addEventListener("error", events);
   const response = switchingProtocols(accepted, client);
+  if (lifetime !== undefined && typeof lifetime.waitUntil === "function") lifetime.waitUntil(session.closed);
   session.opened();
   return response;
 }
@@ -460,9 +470,10 @@ const orUpgradeFailed = (response: Response | undefined): Response =>
 export function handler(container: ServerContainer, fallback?: Fallback): WorkerFetch {
   stateOf(container);
   if (fallback !== undefined) assertFunction(fallback, "fallback");
-  return (request) => {
+  return (request, _env, ctx) => {
     try {
-      const routed = routeRequest(container, request, null, fallback, acceptStandard);
+      const lifetime = ctx as WaitUntil | undefined;
+      const routed = routeRequest(container, request, null, fallback, (accepted) => acceptStandard(accepted, lifetime));
       return Promise.resolve(isThenable(routed) ? routed.then(orUpgradeFailed) : orUpgradeFailed(routed));
     } catch (error) {
       return Promise.resolve(internalError(container, error));
@@ -574,7 +585,7 @@ export function durableObject(
       this.ctx = ctx;
       this.env = env;
       this.container = forkContainer(container);
-      this.#accept = hibernate ? (accepted) => this.#acceptHibernating(accepted) : acceptStandard;
+      this.#accept = hibernate ? (accepted) => this.#acceptHibernating(accepted) : (accepted) => acceptStandard(accepted);
       if (hibernate) {
         // A wake-up: the sockets that stayed open get their sessions back before any event.
         for (const ws of ctx.getWebSockets()) this.#socketOf(ws);

@@ -32,15 +32,44 @@ import type { EndpointMap } from "../src/types.ts";
 
 export type { Fallback, PlinthServer, ServeOptions };
 
+// The part of the Deno API this adapter uses, declared here so that the file also compiles without
+// Deno's own types (the npm build runs `tsc`, which has none); at run time `Deno` is the global.
+// A module-level declaration shadows the global one (also under `deno check`); the signatures are
+// a subset of Deno's own, and the contract suite's deno rows and the npm package test run them on Deno.
+declare namespace Deno {
+  function upgradeWebSocket(
+    request: Request,
+    options?: { protocol?: string | undefined; idleTimeout?: number },
+  ): { socket: WebSocket; response: Response };
+  function serve(
+    options: {
+      port?: number;
+      hostname?: string;
+      reusePort?: boolean;
+      signal?: AbortSignal;
+      onListen?: (address: { port: number; hostname: string }) => void;
+      onError?: (error: unknown) => Response | Promise<Response>;
+    },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): HttpServer;
+  interface HttpServer {
+    readonly finished: Promise<void>;
+  }
+}
+
 /** Upgrades with Deno and wires the socket to a new session. */
 function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   let upgraded: { socket: WebSocket; response: Response };
   try {
+    // Deno finds the protocol only in an offer written `a, b`; for `a,b` or `a , b` the 101 gets it below.
+    const findsProtocol = accepted.runtimeFindsProtocol;
     upgraded = Deno.upgradeWebSocket(accepted.request, {
-      protocol: accepted.protocol === "" ? undefined : accepted.protocol,
+      protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
       idleTimeout: 0,
     });
+    if (!findsProtocol) upgraded.response.headers.set("sec-websocket-protocol", accepted.protocol);
   } catch {
+    accepted.abandon();
     return new Response("Bad WebSocket handshake", { status: 400 });
   }
   const { socket, response } = upgraded;
@@ -49,6 +78,7 @@ function upgradeAccepted(accepted: AcceptedUpgrade): Response {
   try {
     session = accepted.connect(new WebStandardSocket(socket), false);
   } catch (error) {
+    accepted.abandon();
     // Once upgraded, the handler must return this response: anything else wedges Deno.serve
     // ("Upgrade response was not returned from callback"). The socket is closed as a failed session.
     accepted.registration.container.options.logger.error("plinth: connecting an upgraded socket failed", error);
@@ -198,6 +228,7 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
       server = Deno.serve({
         port: settled.port,
         hostname: settled.hostname,
+        reusePort: settled.reusePort,
         signal: abort.signal,
         onListen: ({ port }) => {
           let stopping: Promise<void> | undefined;

@@ -124,8 +124,8 @@ export interface HelperEvents {
   onOpen?(event: Event, ws: HelperSocket): void;
   /** A message arrived. */
   onMessage?(event: MessageEvent, ws: HelperSocket): void;
-  /** The connection closed. */
-  onClose?(event: CloseEvent, ws: HelperSocket): void;
+  /** The connection closed (a `CloseEvent`; typed by the fields used, so Node's types suffice). */
+  onClose?(event: { readonly code: number; readonly reason: string }, ws: HelperSocket): void;
   /** The socket failed (a close follows). */
   onError?(event: Event, ws: HelperSocket): void;
 }
@@ -242,7 +242,7 @@ export interface MountOptions {
  * @example
  * ```ts
  * import type { RouteHandler } from "@plinth/websocket/hono";
- * const notYet: RouteHandler = (c) => Promise.resolve(c.text("soon", 503));
+ * const notYet: RouteHandler = () => Promise.resolve(new Response("soon", { status: 503 }));
  * ```
  */
 export type RouteHandler = (c: HonoContext) => Promise<Response>;
@@ -262,6 +262,9 @@ const isBunUpgrader = (value: unknown): value is BunUpgrader =>
   typeof value === "object" && value !== null && typeof (value as { upgrade?: unknown }).upgrade === "function";
 
 const textDecoder = new TextDecoder();
+
+/** Whether this process runs on Deno (whose `upgradeWebSocket` `hono/deno` calls). */
+const ON_DENO = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 
 /**
  * One connection's events, handed to the helper. Node's `ws` socket is fed
@@ -319,7 +322,8 @@ class RouteConnection implements HelperEvents {
   }
 
   #close(event: CloseEvent): void {
-    this.#session?.receiveClose(event.code, event.reason);
+    if (this.#session === null) this.#accepted.abandon(); // closed before it opened: no session to wait for
+    else this.#session.receiveClose(event.code, event.reason);
   }
 
   #listen(raw: NodeWsEvents): void {
@@ -372,7 +376,13 @@ async function upgradeRoute<U>(
   if (accepted === null) return new Response("Not Found", { status: 404 });
   if (accepted instanceof Response) return accepted;
   const events = new RouteConnection(accepted);
-  const options: HelperOptions = { protocol: accepted.protocol === "" ? undefined : accepted.protocol, idleTimeout: 0 };
+  // Deno's upgradeWebSocket (hono/deno's) finds the protocol only in an offer written `a, b`;
+  // otherwise the 101 gets it below.
+  const findsProtocol = !ON_DENO || accepted.runtimeFindsProtocol;
+  const options: HelperOptions = {
+    protocol: accepted.protocol === "" || !findsProtocol ? undefined : accepted.protocol,
+    idleTimeout: 0,
+  };
   // hono/bun upgrades with `c.env` (the Bun server, or `c.env.server`): a stand-in adds the
   // negotiated protocol ("" makes Bun send none) and modifyHandshake's headers to the 101.
   const env: unknown = c.env;
@@ -393,12 +403,16 @@ async function upgradeRoute<U>(
   try {
     response = await upgradeWebSocket(c, events, options as U);
   } catch {
+    accepted.abandon();
     return new Response("Bad WebSocket handshake", { status: 400 });
   } finally {
     if (bun !== null) c.env = env;
   }
   // hono/deno's 101 takes them here; node-server copies them onto its 101.
-  if (bun === null) accepted.headers.forEach((value, key) => response.headers.set(key, value));
+  if (bun === null) {
+    accepted.headers.forEach((value, key) => response.headers.set(key, value));
+    if (!findsProtocol) response.headers.set("sec-websocket-protocol", accepted.protocol);
+  }
   return response;
 }
 

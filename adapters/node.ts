@@ -31,13 +31,16 @@
  * @module
  */
 import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import { STATUS_CODES } from "node:http";
-import type { Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import process from "node:process";
 import { Buffer } from "node:buffer";
 import type { Context } from "hono";
 import { defineWebSocketHelper } from "hono/ws";
 import type { WSEvents } from "hono/ws";
-import { serve as nodeServe, upgradeWebSocket as nodeUpgradeWebSocket } from "@hono/node-server";
+import { createAdaptorServer, upgradeWebSocket as nodeUpgradeWebSocket } from "@hono/node-server";
+import cluster from "node:cluster";
 import type { ServerType } from "@hono/node-server";
 import type { Duplex } from "node:stream";
 import type { HelperEvents, HonoContext } from "./hono.ts";
@@ -46,6 +49,7 @@ import type { WebSocket } from "ws";
 import { checkContainer } from "../src/container.ts";
 import type { ServerContainer } from "../src/container.ts";
 import type { AcceptedUpgrade } from "../src/handshake.ts";
+import { parseProtocols } from "../src/handshake.ts";
 import { NodeWsSocket } from "../src/runtime_sockets.ts";
 import {
   routeRequest,
@@ -56,7 +60,7 @@ import {
   settleServeOptions,
   shutdownOnAbort,
 } from "../src/serve.ts";
-import type { Fallback, PlinthServer, ServeOptions } from "../src/serve.ts";
+import type { Fallback, PlinthServer, ServeOptions, SettledServeOptions } from "../src/serve.ts";
 import type { WsSession } from "../src/session.ts";
 import { describe } from "../src/validate.ts";
 
@@ -122,8 +126,8 @@ export interface NodeUpgradeWebSocket {
  * ```
  */
 export interface NodeBindings {
-  /** The Node request. */
-  incoming: IncomingMessage;
+  /** The Node request (node-server types it as either kind; upgrades arrive over HTTP/1.1). */
+  incoming: IncomingMessage | Http2ServerRequest;
   /** The Node response; `undefined` on node-server's upgrade pass. */
   outgoing?: unknown;
 }
@@ -160,7 +164,7 @@ export interface NodeUpgradeOptions {
 }
 
 /** The subprotocol plinth negotiated for each pending upgrade, read by `handleProtocols`. */
-const negotiated = new WeakMap<IncomingMessage, string>();
+const negotiated = new WeakMap<NodeBindings["incoming"], string>();
 
 /** `ws`'s `handleProtocols`: the negotiated subprotocol, else (a request plinth did not see) `ws`'s default. */
 function handleProtocols(offered: Set<string>, request: IncomingMessage): string | false {
@@ -237,6 +241,7 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
   // A `protocol` key, even undefined, means "answer this" (undefined or "" for none).
   if (incoming !== undefined && options !== undefined && "protocol" in options) {
     negotiated.set(incoming, options.protocol ?? "");
+    normalizeOffer(incoming);
   }
   const nodeOptions = options?.onError === undefined ? undefined : { onError: options.onError };
   try {
@@ -247,6 +252,18 @@ export const upgradeWebSocket: NodeUpgradeWebSocket = (defineWebSocketHelper<
     return undefined;
   }
 }) as unknown as NodeUpgradeWebSocket);
+
+/**
+ * `ws` parses the offer again and refuses RFC 9110 lists with empty elements (`a,,b`) with 400:
+ * it gets the list plinth parsed, written `a, b` (an offer of only empty elements: none at all).
+ */
+function normalizeOffer(incoming: Pick<IncomingMessage, "headers">): void {
+  const header = incoming.headers["sec-websocket-protocol"];
+  if (header === undefined) return;
+  const offer = parseProtocols(header).join(", ");
+  if (offer === "") delete incoming.headers["sec-websocket-protocol"];
+  else incoming.headers["sec-websocket-protocol"] = offer;
+}
 
 /** Whether node-server runs `fetch` for an upgrade (it then writes the response to the socket itself). */
 function isUpgradePass(env: NodeBindings | undefined): env is NodeBindings {
@@ -478,7 +495,10 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
   const incoming = env.incoming;
   // ws asks `handleProtocols` only when the client offered subprotocols.
   const offered = incoming.headers["sec-websocket-protocol"] !== undefined;
-  if (offered) negotiated.set(incoming, accepted.protocol);
+  if (offered) {
+    negotiated.set(incoming, accepted.protocol);
+    normalizeOffer(incoming);
+  }
   const context = { req: new UpgradeRequestView(request), env } as unknown as Context;
   let response: Response | undefined;
   try {
@@ -487,6 +507,7 @@ async function upgradeAccepted(request: Request, env: NodeBindings, accepted: Ac
     response = undefined;
   }
   if (response === undefined) {
+    accepted.abandon();
     if (offered) negotiated.delete(incoming);
     return undefined;
   }
@@ -571,29 +592,38 @@ export function serve(container: ServerContainer, options: ServeOptions = {}): P
   checkContainer(container, "serve");
   const settled = settleServeOptions(options);
   const scope = new ServerScope();
+  if (settled.reusePort && !cluster.isWorker && !listenTakesReusePort()) {
+    return Promise.reject(new Error(`options.reusePort: Node ${process.versions.node} shares a port only between cluster workers (SO_REUSEPORT needs Node 22.12 or later); call serve in a worker of node:cluster`));
+  }
   const fetch = handlerWithScope(container, settled.fallback, scope);
-  return listen(fetch, createWebSocketServer(container), settled.hostname, settled.port, settled.signal, scope);
+  return listen(fetch, createWebSocketServer(container), settled, scope);
+}
+
+/** Whether `server.listen` takes `reusePort` (Node 22.12 and later). */
+function listenTakesReusePort(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
 }
 
 /** Starts node-server and resolves once it listens. */
 function listen(
   fetch: NodeFetch,
   wss: NodeWebSocketServer,
-  hostname: string,
-  port: number,
-  signal: AbortSignal | undefined,
+  { hostname, port, signal, reusePort }: SettledServeOptions,
   scope: { closeAll(options?: Parameters<PlinthServer["shutdown"]>[0]): Promise<void> },
 ): Promise<PlinthServer> {
   return new Promise((resolve, reject) => {
     let server: ServerType;
     const onError = (error: unknown) => reject(error);
     try {
-      server = nodeServe({
+      server = createAdaptorServer({
         fetch: fetch as (request: Request, env: unknown) => Promise<Response>,
         hostname,
-        port,
         websocket: { server: wss },
-      }, (info) => {
+      });
+      // In a cluster worker the cluster module shares the port whatever `reusePort` says.
+      server.listen({ port, host: hostname, ...(reusePort ? { reusePort } : {}) }, () => {
+        const info = server.address() as AddressInfo;
         server.off("error", onError);
         let stopping: Promise<void> | undefined;
         const shutdown = (opts?: Parameters<PlinthServer["shutdown"]>[0]): Promise<void> =>

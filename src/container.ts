@@ -1,8 +1,10 @@
+import { checkBackplane } from "./backplane.ts";
+import type { BackplaneReceiver } from "./backplane.ts";
 import { checkSubprotocols, EndpointConfigBuilder } from "./endpoint_config.ts";
 import type { EndpointConfig } from "./endpoint_config.ts";
 import { compareTemplateSpecificity, matchPathTemplate, NO_PATH_PARAMETERS, parsePathTemplate } from "./path_template.ts";
 import type { PathTemplate } from "./path_template.ts";
-import { TopicTable } from "./topics.ts";
+import { checkTopic, TopicTable } from "./topics.ts";
 import type { ContainerOptions, EndpointMap, Logger, Session } from "./types.ts";
 import { assertFunction, checkNonNegativeInteger, checkPositiveInteger, describe } from "./validate.ts";
 
@@ -51,7 +53,8 @@ export class ServerContainer {
   }
 
   /**
-   * Sends `payload` to every session subscribed to `topic`, on every endpoint.
+   * Sends `payload` to every session subscribed to `topic`, on every endpoint
+   * (and, with a backplane, in every process attached to it).
    * @throws {TypeError} when `topic` is not a non-empty string or `payload` is not text or binary data
    */
   publish(topic: string, payload: string | ArrayBuffer | ArrayBufferView): void {
@@ -156,7 +159,7 @@ export class ContainerState {
   readonly exact: Map<string, EndpointRegistration> = new Map();
   readonly templates: EndpointRegistration[] = [];
   readonly keys: Set<string> = new Set();
-  readonly topics: TopicTable = new TopicTable();
+  readonly topics: TopicTable;
 
   constructor(options: ContainerOptions) {
     if (options === null || typeof options !== "object") {
@@ -181,6 +184,24 @@ export class ContainerState {
         ),
       logger,
     };
+    if (options.backplane === undefined) {
+      this.topics = new TopicTable();
+    } else {
+      const backplane = checkBackplane(options.backplane);
+      const topics = new TopicTable(backplane, logger);
+      this.topics = topics;
+      const receiver: BackplaneReceiver = Object.freeze({
+        deliver(topic: string, data: string | Uint8Array): void {
+          checkTopic(topic);
+          if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+            throw new TypeError(`deliver: data must be a string or Uint8Array, got ${describe(data)}`);
+          }
+          topics.deliver(topic, data, null);
+        },
+        logger,
+      });
+      backplane.attach(receiver);
+    }
   }
 
   /** The endpoint serving `pathname`: an exact path first, then the most specific template. */

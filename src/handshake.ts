@@ -3,11 +3,12 @@ import { NO_PATH_PARAMETERS, requestPathname } from "./path_template.ts";
 import { copyRequest } from "./request_copy.ts";
 import type { RequestCopy } from "./request_copy.ts";
 import { isThenable, WsSession } from "./session.ts";
-import type { SessionInit, SessionScope } from "./session.ts";
+import type { PendingOpen, SessionInit, SessionScope } from "./session.ts";
+import type { CloseReason } from "./close_reason.ts";
 import type { SocketLike } from "./socket.ts";
 
 /** A handshake the endpoint accepted: what the adapter needs to finish the upgrade. */
-export class AcceptedUpgrade implements SessionInit {
+export class AcceptedUpgrade implements SessionInit, PendingOpen {
   constructor(
     /** The endpoint. */
     readonly registration: EndpointRegistration,
@@ -25,6 +26,40 @@ export class AcceptedUpgrade implements SessionInit {
     rawHeaders?: readonly string[],
   ) {
     this.requestCopy = copyRequest(request, rawHeaders);
+    // Tracked from now on: a shutdown that begins before the socket opens still closes its session.
+    scope?.opening(this);
+  }
+
+  /** A shutdown's close, for the session once it exists; and what a shutdown waiting on this settles with. */
+  #closeOnOpen: CloseReason | null = null;
+  #settle: (() => void) | null = null;
+  #closed: Promise<unknown> | null = null;
+  #session: WsSession | null = null;
+
+  /** Once the session exists and opened: run `onOpen`, then close with `reason`. */
+  closeOnOpen(reason: CloseReason): void {
+    if (this.#session === null) this.#closeOnOpen = reason;
+  }
+
+  /** Settles once the session closed, or the connection never got one. */
+  get closed(): Promise<unknown> {
+    return this.#closed ??= this.#session !== null
+      ? this.#session.closed
+      : new Promise<void>((resolve) => (this.#settle = resolve));
+  }
+
+  /** Gives up on this connection (a shutdown timed out). */
+  terminate(): void {
+    if (this.#session !== null) this.#session.terminate();
+    else this.abandon();
+  }
+
+  /** The upgrade failed, or the connection ended before its socket opened: no session will come. */
+  abandon(): void {
+    this.scope?.notOpening(this);
+    const settle = this.#settle;
+    this.#settle = null;
+    settle?.();
   }
 
   /** What the session keeps of the request, taken now: runtimes consume the request on upgrade. */
@@ -35,6 +70,18 @@ export class AcceptedUpgrade implements SessionInit {
     return this.headers !== NO_HEADERS;
   }
 
+  /**
+   * Whether a runtime that splits the offer on `", "` only (Deno's
+   * `upgradeWebSocket`) finds the negotiated protocol in it. When it would not
+   * (`a,b`, `a , b`), the adapter must answer the protocol itself on the 101
+   * instead of asking the runtime to, which would refuse the upgrade with 400.
+   */
+  get runtimeFindsProtocol(): boolean {
+    if (this.protocol === "") return true;
+    const header = this.request.headers.get("sec-websocket-protocol") ?? "";
+    return header.split(", ").includes(this.protocol);
+  }
+
   /** The largest message this endpoint accepts, for setting a runtime's own frame limit above it. */
   get maxMessageBytes(): number {
     return Math.max(this.registration.maxText, this.registration.maxBinary);
@@ -42,7 +89,16 @@ export class AcceptedUpgrade implements SessionInit {
 
   /** Makes the session for the upgraded socket; the adapter then calls `opened()` once the socket is open. */
   connect(socket: SocketLike, drainEvents: boolean): WsSession {
-    return new WsSession(this, socket, drainEvents);
+    const session = new WsSession(this, socket, drainEvents);
+    this.#session = session;
+    this.scope?.notOpening(this);
+    if (this.#closeOnOpen !== null) session.closeOnOpen(this.#closeOnOpen);
+    const settle = this.#settle;
+    if (settle !== null) {
+      this.#settle = null;
+      void session.closed.then(settle);
+    }
+    return session;
   }
 }
 
@@ -169,13 +225,19 @@ export function isUpgradeRequest(request: Request): boolean {
 }
 
 const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+/** RFC 9110's optional whitespace (SP, HTAB) at either end of a list element. */
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 
-/** The client's offered subprotocols, in its order (one shared empty list when it offered none). */
+/**
+ * The client's offered subprotocols, in its order (one shared empty list when it offered none).
+ * Parsed as an RFC 9110 list: elements split on commas, optional whitespace (spaces, tabs)
+ * around each trimmed, empty elements skipped; repeated header lines arrive joined with `", "`.
+ */
 export function parseProtocols(header: string | null): readonly string[] {
   if (header === null) return NO_PROTOCOLS;
   const protocols: string[] = [];
   for (const part of header.split(",")) {
-    const protocol = part.trim();
+    const protocol = part.replace(OWS_EDGES, "");
     if (protocol !== "") protocols.push(protocol);
   }
   return protocols;

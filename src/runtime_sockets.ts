@@ -162,12 +162,21 @@ export class WebStandardSocket implements SocketLike {
     return -1;
   }
   close(code: number, reason: string): void {
-    this.#socket.close(code, reason);
+    // Deno drops the connection (FIN, no close frame: the client sees 1006) when close() is
+    // called while frames it has read from the socket are still waiting to be dispatched — a
+    // close from inside a message event, with more frames in the same TCP read. Started on a
+    // later macrotask, after those frames were dispatched (the session ignores them, it is
+    // closing), the close frame goes out as it should.
+    setTimeout(closeWebStandardSocket, 0, this.#socket, code, reason);
   }
   terminate(): void {
     // The Web API has no abort; the core ends the session itself.
     if (this.#socket.readyState === WS_OPEN) this.#socket.close();
   }
+}
+
+function closeWebStandardSocket(socket: WebStandardWebSocketLike, code: number, reason: string): void {
+  socket.close(code, reason);
 }
 
 /** Whether `raw` looks like a Web-standard `WebSocket`. */

@@ -32,6 +32,15 @@ export interface ServeOptions {
   fallback?: Fallback;
   /** Aborting it shuts the server down, as `shutdown()`. */
   signal?: AbortSignal;
+  /**
+   * Lets several processes serve one port, one per core (default `false`).
+   * Deno (run with `--unstable-net`) and Bun set `SO_REUSEPORT` (Linux spreads connections over the
+   * processes); on Node the processes are `cluster` workers, and the cluster
+   * module shares the port (outside a worker, Node 22.12 and later set
+   * `SO_REUSEPORT`; older Node rejects the option). Sessions, topics and
+   * `maxSessions` stay per process: topics across processes need a backplane.
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -61,6 +70,7 @@ export interface SettledServeOptions {
   readonly hostname: string;
   readonly fallback: Fallback | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly reusePort: boolean;
 }
 
 /**
@@ -81,7 +91,10 @@ export function settleServeOptions(options: ServeOptions = {}): SettledServeOpti
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(options.signal)}`);
   }
-  return { port, hostname, fallback: options.fallback, signal: options.signal };
+  if (options.reusePort !== undefined && typeof options.reusePort !== "boolean") {
+    throw new TypeError(`options.reusePort must be a boolean, got ${describe(options.reusePort)}`);
+  }
+  return { port, hostname, fallback: options.fallback, signal: options.signal, reusePort: options.reusePort === true };
 }
 
 /** The base URL of a server listening on `hostname`:`port`. */

@@ -1,7 +1,7 @@
 import type { CloseReason } from "./close_reason.ts";
 import { CLOSE_SHUTDOWN } from "./session.ts";
 import type { EndpointRegistration } from "./container.ts";
-import type { SessionScope, WsSession } from "./session.ts";
+import type { PendingOpen, SessionScope, WsSession } from "./session.ts";
 import { checkNonNegativeInteger, describe } from "./validate.ts";
 
 /** Options of `PlinthServer.shutdown`. */
@@ -27,6 +27,8 @@ export class ServerScope implements SessionScope {
   readonly #registrations = new Set<EndpointRegistration>();
   /** Sessions of this scope that left the open state and have not finished. */
   readonly #closing = new Set<WsSession>();
+  /** Connections accepted and not open yet: a shutdown closes them once open (their onClose reports 1001 too). */
+  readonly #opening = new Set<PendingOpen>();
   #size = 0;
   #accepting = true;
 
@@ -54,6 +56,15 @@ export class ServerScope implements SessionScope {
     this.#closing.delete(session);
   }
 
+  opening(pending: PendingOpen): void {
+    this.#opening.add(pending);
+    if (!this.#accepting) pending.closeOnOpen(CLOSE_SHUTDOWN);
+  }
+
+  notOpening(pending: PendingOpen): void {
+    this.#opening.delete(pending);
+  }
+
   /** Every session of this scope that has not finished: the open ones, then the closing ones. */
   #unfinished(): WsSession[] {
     const sessions: WsSession[] = [];
@@ -75,9 +86,15 @@ export class ServerScope implements SessionScope {
       ? DEFAULT_SHUTDOWN_TIMEOUT_MS
       : checkNonNegativeInteger(options.timeoutMs, "options.timeoutMs");
     this.#accepting = false;
-    const sessions = this.#unfinished();
-    for (const session of sessions) session.closeWith(CLOSE_SHUTDOWN);
-    const all: Promise<CloseReason[]> = Promise.all(sessions.map((session) => session.closed));
+    const sessions: PendingOpen[] = this.#unfinished();
+    for (const session of sessions as WsSession[]) session.closeWith(CLOSE_SHUTDOWN);
+    // Accepted but not open yet (Deno opens a socket after the handler returned): onOpen still
+    // runs once it opens, then the session closes with 1001 like the others.
+    for (const pending of this.#opening) {
+      pending.closeOnOpen(CLOSE_SHUTDOWN);
+      sessions.push(pending);
+    }
+    const all: Promise<unknown[]> = Promise.all(sessions.map((session) => session.closed));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), timeoutMs);

@@ -14,6 +14,10 @@ import { checkNonNegativeInteger, describe } from "./validate.ts";
 export const SEND_HIGH_WATER_MARK = 64 * 1024;
 /** How long the peer gets to answer a close the server started before the connection is dropped. */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5000;
+/** What each message held before `onOpen` settles counts beyond its size (the array slot, the object). */
+const HELD_MESSAGE_OVERHEAD = 64;
+/** The pre-open bound is never below this, so endpoints with tiny limits still hold a few messages. */
+const PRE_OPEN_MINIMUM = 64 * 1024;
 /** How often a session polls `bufferedAmount` while waiting on a runtime with no drain event. */
 const DRAIN_POLL_MS = 2;
 
@@ -31,6 +35,8 @@ const DRAIN_EVENTS = 1;
 const OPEN_CALLBACK_RUNNING = 2;
 /** The runtime may hold data buffered for this socket (false while it is known to hold nothing). */
 const MAYBE_BUFFERED = 4;
+/** `onClose` is scheduled (see `#scheduleFinish`). */
+const FINISH_SCHEDULED = 8;
 
 /** Reasons the core closes with. Error text never reaches the client. */
 export const CLOSE_INTERNAL_ERROR = new CloseReason(CloseCodes.UNEXPECTED_CONDITION, "Internal Error");
@@ -41,6 +47,12 @@ export const CLOSE_SEND_TIMEOUT = new CloseReason(CloseCodes.VIOLATED_POLICY, "S
 export const CLOSE_BACKPRESSURE = new CloseReason(CloseCodes.VIOLATED_POLICY, "Backpressure limit exceeded");
 export const CLOSE_ENDPOINT_FULL = new CloseReason(CloseCodes.TRY_AGAIN_LATER, "Too many sessions");
 export const CLOSE_SHUTDOWN = new CloseReason(CloseCodes.GOING_AWAY, "Server shutdown");
+/**
+ * More arrived while an async `onOpen` ran than the session holds (see `WsSession.#hold`): 1008,
+ * a policy of this server (send only after the server is ready, or less), not 1009, which tells
+ * the client that one message was too big — none was.
+ */
+export const CLOSE_PRE_OPEN_FLOOD = new CloseReason(CloseCodes.VIOLATED_POLICY, "Too much data before open");
 const CLOSE_ABNORMAL = new CloseReason(CloseCodes.CLOSED_ABNORMALLY, "");
 
 const SUCCESS: Promise<SendResult> = Promise.resolve("success");
@@ -66,6 +78,23 @@ export interface SessionScope {
   leftOpen(session: WsSession): void;
   /** The session closed. */
   delete(session: WsSession): void;
+  /** A connection was accepted and is not open yet (`add` or `opening` follows, or `notOpening`). */
+  opening(pending: PendingOpen): void;
+  /** The connection opened (then `add` follows) or never will. */
+  notOpening(pending: PendingOpen): void;
+}
+
+/**
+ * A connection accepted but not open yet, as a shutdown sees it: a session before the runtime's
+ * open event, or an adapter's connection before its session exists.
+ */
+export interface PendingOpen {
+  /** Once open, run `onOpen` and then close with `reason` (a shutdown began in between). */
+  closeOnOpen(reason: CloseReason): void;
+  /** Drops the connection if it is still there (the shutdown timed out). */
+  terminate(): void;
+  /** Settles once the connection has closed (after `onClose`, when `onOpen` ran), or never opened. */
+  readonly closed: Promise<unknown>;
 }
 
 let nextSessionNumber = 0;
@@ -86,7 +115,7 @@ export interface SessionInit {
  * One connection: the public {@linkcode Session}, and the entry points an
  * adapter drives (`opened`, `receiveText`, `receiveBinary`, `receiveClose`, `drained`).
  */
-export class WsSession implements Session, TopicSubscriber {
+export class WsSession implements Session, TopicSubscriber, PendingOpen {
   readonly pathParameters: Readonly<Record<string, string>>;
   readonly negotiatedSubprotocol: string;
 
@@ -127,6 +156,7 @@ export class WsSession implements Session, TopicSubscriber {
     this.#flags = drainEvents ? DRAIN_EVENTS | MAYBE_BUFFERED : MAYBE_BUFFERED;
     this.#scope = init.scope;
     this.#limits = init.registration;
+    init.scope?.opening(this);
   }
 
   // Timer callbacks take the session as an argument: no closure per session.
@@ -140,6 +170,14 @@ export class WsSession implements Session, TopicSubscriber {
 
   static #terminateOf(session: WsSession): void {
     session.terminate();
+  }
+
+  static #finishOf(session: WsSession): void {
+    session.#finishWhenSendsSettled();
+  }
+
+  static #finishAfterSends(this: WsSession): void {
+    if (this.#state < CLOSED) this.#finish();
   }
 
   /** Where this session is tracked beyond its endpoint (a served server), if anywhere. */
@@ -327,6 +365,7 @@ export class WsSession implements Session, TopicSubscriber {
   /** The socket is open: registers the session and runs `onOpen`. */
   opened(): void {
     if (this.#state !== CONNECTING) return;
+    this.#scope?.notOpening(this);
     const registration = this.#registration;
     if (registration.openSessions.size >= registration.maxSessions) {
       // The endpoint filled up between the handshake and now; onOpen never runs.
@@ -345,20 +384,28 @@ export class WsSession implements Session, TopicSubscriber {
     const onOpen = this.#endpoint.onOpen;
     if (onOpen === undefined) {
       this.#openSettled(undefined);
-      return;
-    }
-    let result: unknown;
-    try {
-      result = onOpen(this, registration.config);
-    } catch (error) {
-      this.#openFailed(error);
-      return;
-    }
-    if (isThenable(result)) {
-      result.then((value) => this.#openSettled(value), (error) => this.#openFailed(error));
     } else {
-      this.#openSettled(result);
+      let result: unknown;
+      try {
+        result = onOpen(this, registration.config);
+        if (isThenable(result)) {
+          result.then((value) => this.#openSettled(value), (error) => this.#openFailed(error));
+        } else {
+          this.#openSettled(result);
+        }
+      } catch (error) {
+        this.#openFailed(error);
+      }
     }
+    // A shutdown that began before the socket opened closes the session now that onOpen ran.
+    const closeOnOpen = this.#extras?.closeOnOpen ?? null;
+    if (closeOnOpen !== null) this.#initiateClose(closeOnOpen);
+  }
+
+  /** Once open, runs `onOpen` and then closes with `reason` (a shutdown began before the socket opened). */
+  closeOnOpen(reason: CloseReason): void {
+    if (this.#state !== CONNECTING) return;
+    this.#more.closeOnOpen = reason;
   }
 
   /**
@@ -396,7 +443,7 @@ export class WsSession implements Session, TopicSubscriber {
       return;
     }
     if (state === OPEN) this.#deliverText(text);
-    else (this.#more.pending ??= []).push(text);
+    else this.#hold(text, text.length);
   }
 
   /** A whole binary message arrived; `data` becomes the callback's to keep. */
@@ -409,7 +456,7 @@ export class WsSession implements Session, TopicSubscriber {
       return;
     }
     if (state === OPEN) this.#deliverBinary(data);
-    else (this.#more.pending ??= []).push(data);
+    else this.#hold(data, data.byteLength);
   }
 
   /** The connection closed: with the peer's code, or 1006 when it dropped. */
@@ -418,12 +465,13 @@ export class WsSession implements Session, TopicSubscriber {
     this.#closeReceived = reportedCloseReason(code, reason);
     if (this.#state === CONNECTING) {
       this.#state = CLOSED;
+      this.#scope?.notOpening(this);
       this.#settleClosed();
       return;
     }
     this.#leaveOpen();
     if ((this.#flags & OPEN_CALLBACK_RUNNING) !== 0) return; // onClose runs once onOpen settles
-    this.#finish();
+    this.#scheduleFinish();
   }
 
   /** The runtime's send buffer drained. */
@@ -437,7 +485,7 @@ export class WsSession implements Session, TopicSubscriber {
 
   /** Ends the session now, without waiting for the closing handshake (shutdown timeout). */
   terminate(): void {
-    if (this.#state >= CLOSED) return;
+    if (this.#state >= CLOSED || this.#closeReceived !== null) return;
     try {
       this.#socket.terminate();
     } catch (error) {
@@ -594,6 +642,26 @@ export class WsSession implements Session, TopicSubscriber {
     }
   }
 
+  /**
+   * Holds a message that arrived while `onOpen` runs. What is held is bounded by the session's
+   * message limits: at most the larger of its text and binary limits, each message counted as
+   * its size (a text: its UTF-16 length, a lower bound of its UTF-8 size) plus a fixed
+   * overhead, so a flood of empty messages is bounded too. Past the bound the session closes
+   * with 1008 and what was held is dropped.
+   */
+  #hold(message: string | Uint8Array, size: number): void {
+    const more = this.#more;
+    const limits = this.#limits;
+    more.pendingBytes += size + HELD_MESSAGE_OVERHEAD;
+    if (more.pendingBytes > Math.max(limits.maxText, limits.maxBinary, PRE_OPEN_MINIMUM)) {
+      more.pending = null;
+      more.pendingBytes = 0;
+      this.#initiateClose(CLOSE_PRE_OPEN_FLOOD);
+      return;
+    }
+    (more.pending ??= []).push(message);
+  }
+
   #openSettled(value: unknown): void {
     const keep = this.#socket.keepSessionObject;
     if (keep !== undefined) {
@@ -618,7 +686,7 @@ export class WsSession implements Session, TopicSubscriber {
         else this.#deliverBinary(message);
       }
     }
-    if (this.#closeReceived !== null && this.#state < CLOSED) this.#finish();
+    if (this.#closeReceived !== null && this.#state < CLOSED) this.#scheduleFinish();
   }
 
   #openFailed(error: unknown): void {
@@ -626,7 +694,7 @@ export class WsSession implements Session, TopicSubscriber {
     if (this.#extras !== null) this.#extras.pending = null;
     this.#reportError(error);
     if (this.#closeReceived !== null) {
-      if (this.#state < CLOSED) this.#finish();
+      if (this.#state < CLOSED) this.#scheduleFinish();
       return;
     }
     this.#initiateClose(CLOSE_INTERNAL_ERROR);
@@ -690,6 +758,26 @@ export class WsSession implements Session, TopicSubscriber {
     this.drained();
   }
 
+  /**
+   * Runs `onClose` on a later macrotask, never inside the call that ended the session: a
+   * runtime that reports the close synchronously inside `socket.close()` (Bun) would otherwise
+   * run `onClose` inside the endpoint's `session.close()`, or inside `onOpen`. By then every
+   * microtask queued before it (send results the endpoint awaits) has run; sends still waiting
+   * behind a Blob settle first too.
+   */
+  #scheduleFinish(): void {
+    if ((this.#flags & FINISH_SCHEDULED) !== 0) return;
+    this.#flags |= FINISH_SCHEDULED;
+    setTimeout(WsSession.#finishOf, 0, this);
+  }
+
+  #finishWhenSendsSettled(): void {
+    if (this.#state >= CLOSED) return;
+    const tail = this.#extras?.sendTail ?? null;
+    if (tail === null) this.#finish();
+    else void tail.then(WsSession.#finishAfterSends.bind(this));
+  }
+
   #finish(): void {
     this.#state = CLOSED;
     const extras = this.#extras;
@@ -750,6 +838,10 @@ export class WsSession implements Session, TopicSubscriber {
 class SessionExtras {
   /** Messages that arrived while `onOpen` ran. */
   pending: (string | Uint8Array)[] | null = null;
+  /** What `pending` holds, counted against the pre-open bound (see `#hold`). */
+  pendingBytes = 0;
+  /** A close to start once the socket opens and `onOpen` ran (a shutdown began before). */
+  closeOnOpen: CloseReason | null = null;
   request: Request | undefined = undefined;
   requestURI: URL | undefined = undefined;
   userProperties: Map<string, unknown> | undefined = undefined;

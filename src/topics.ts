@@ -1,3 +1,5 @@
+import type { Backplane } from "./backplane.ts";
+import type { Logger } from "./types.ts";
 import { describe } from "./validate.ts";
 
 /**
@@ -58,11 +60,20 @@ class Topic {
 /**
  * Topic name → subscribers. Subscribers on a runtime with native topics (Bun)
  * are reached by the runtime's publish; the others by one loop in the core.
+ * With a backplane, a publish also goes to other processes, and the backplane
+ * listens to a topic while it has subscribers here.
  */
 export class TopicTable {
   readonly #topics = new Map<string, Topic>();
+  readonly #backplane: Backplane | null;
+  readonly #logger: Logger;
   /** Runtime servers whose publish reaches their native subscribers (an array: one or two, read per publish). */
   readonly nativePublishers: NativePublisher[] = [];
+
+  constructor(backplane: Backplane | null = null, logger: Logger = console) {
+    this.#backplane = backplane;
+    this.#logger = logger;
+  }
 
   /** Adds a runtime server whose publish reaches its native subscribers (once). */
   addNativePublisher(publisher: NativePublisher): void {
@@ -81,6 +92,7 @@ export class TopicTable {
     if (entry === undefined) {
       entry = new Topic();
       this.#topics.set(topic, entry);
+      if (this.#backplane !== null) this.#tellBackplane(true, topic);
     }
     const native = subscriber.nativeTopics;
     if (native === null) {
@@ -112,13 +124,28 @@ export class TopicTable {
         // The socket is already closed; the runtime dropped its subscriptions itself.
       }
     }
-    if (entry.size === 0) this.#topics.delete(topic);
+    if (entry.size === 0) {
+      this.#topics.delete(topic);
+      if (this.#backplane !== null) this.#tellBackplane(false, topic);
+    }
   }
 
-  /** Sends `payload` to every subscriber of `topic` except `except`. */
+  /** Sends `payload` to every subscriber of `topic` except `except`, here and through the backplane. */
   publish(topic: string, payload: unknown, except: TopicSubscriber | null): void {
     checkTopic(topic);
     const data = toFrameData(payload);
+    this.deliver(topic, data, except);
+    const backplane = this.#backplane;
+    if (backplane === null) return;
+    try {
+      backplane.publish(topic, data);
+    } catch (error) {
+      this.#logger.error(`backplane.publish threw for topic ${JSON.stringify(topic)}`, error);
+    }
+  }
+
+  /** Sends `data` to this process's subscribers of `topic` except `except` (never to the backplane). */
+  deliver(topic: string, data: string | Uint8Array, except: TopicSubscriber | null): void {
     const entry = this.#topics.get(topic);
     if (entry === undefined) return;
     // Text for several subscribers whose runtime takes encoded text is encoded once, not per subscriber.
@@ -150,6 +177,15 @@ export class TopicTable {
   /** How many topics have subscribers. */
   get size(): number {
     return this.#topics.size;
+  }
+
+  #tellBackplane(subscribe: boolean, topic: string): void {
+    try {
+      if (subscribe) this.#backplane!.subscribe(topic);
+      else this.#backplane!.unsubscribe(topic);
+    } catch (error) {
+      this.#logger.error(`backplane.${subscribe ? "subscribe" : "unsubscribe"} threw for topic ${JSON.stringify(topic)}`, error);
+    }
   }
 }
 

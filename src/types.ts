@@ -1,3 +1,4 @@
+import type { Backplane } from "./backplane.ts";
 import type { CloseReason } from "./close_reason.ts";
 import type { EndpointConfig, EndpointConfigBuilder } from "./endpoint_config.ts";
 import type { WebSocketSendAsync } from "./send_async.ts";
@@ -156,6 +157,12 @@ export interface ContainerOptions {
   defaultMaxBinaryMessageBufferSize?: number;
   /** Where errors with nowhere else to go are reported; default `console`. */
   logger?: Logger;
+  /**
+   * Topics across processes: publishes also reach the subscribers of every
+   * process attached to the same backplane (`redisBackplane` from
+   * `@plinth/websocket/redis`, or any {@linkcode Backplane}). One container per backplane.
+   */
+  backplane?: Backplane;
 }
 
 /** A sink for errors that no callback can take. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 type Runtime = "checks" | "deno" | "bun" | "node" | "browser" | "cross-runtime";
@@ -37,9 +37,10 @@ const tsFiles = (dir: string): string[] =>
   existsSync(join(root, dir))
     ? readdirSync(join(root, dir)).filter((f) => f.endsWith(".ts")).sort().map((f) => join(dir, f))
     : [];
-const adapterFiles = ["adapters/deno.ts", "adapters/bun.ts", "adapters/node.ts", "adapters/hono.ts", "adapters/cloudflare.ts"].filter((f) =>
-  existsSync(join(root, f))
-);
+/** The adapter entry points, from deno.json's `exports` (package.json's maps the same entries to dist/). */
+const adapterFiles = Object.values(
+  (JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { exports: Record<string, string> }).exports,
+).filter((f) => f.startsWith("./adapters/")).map((f) => f.slice(2)).filter((f) => existsSync(join(root, f)));
 
 function contractSteps(): Step[] {
   const rows: [Runtime, string, string[]][] = [
@@ -72,6 +73,8 @@ function runnerFor(runtime: Runtime, files: string[]): string[] {
 
 const steps: Step[] = [
   { name: "tsc --noEmit", runtime: "checks", command: [bin("tsc"), "--noEmit", "-p", "."] },
+  // The npm build (dist/), fresh every run so it cannot drift from the sources.
+  { name: "build (tsc -p tsconfig.build.json)", runtime: "checks", command: ["npm", "run", "--silent", "build"] },
   {
     name: "deno check",
     runtime: "checks",
@@ -82,6 +85,7 @@ const steps: Step[] = [
       ...adapterFiles,
       ...testFiles("tests/contract"),
       ...testFiles("tests/deno"),
+      ...tsFiles("tests/backplane"),
       ...tsFiles("examples/chat"),
       ...tsFiles("tests/e2e"),
       ...tsFiles("bench/servers").filter((file) => file.endsWith("_deno.ts")),
@@ -93,6 +97,8 @@ const steps: Step[] = [
     runtime: "checks",
     command: [bin("deno"), "publish", "--dry-run", "--allow-dirty"],
   },
+  // The npm package as users install it: pack, install outside the repo, run on node/bun/deno, type-check, lint.
+  { name: "npm package", runtime: "node", command: runnerFor("node", testFiles("tests/package")), timeoutMs: 600_000 },
   { name: "unit deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/unit")) },
   { name: "unit bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/unit")) },
   { name: "unit node", runtime: "node", command: runnerFor("node", testFiles("tests/unit")) },
@@ -125,6 +131,26 @@ const steps: Step[] = [
     runtime: "checks",
     command: [bin("tsx"), "bench/run.ts", "--smoke"],
     needs: ["bench/run.ts"],
+  },
+  // Topics across processes on a real redis-server (started by the tests; skipped where none is installed).
+  ...(["deno", "bun", "node"] as const).map((runtime): Step => ({
+    name: `backplane ${runtime}`,
+    runtime,
+    command: runnerFor(runtime, ["tests/backplane/subscriptions.test.ts"]),
+    env: { PLINTH_ADAPTER: runtime },
+    needs: ["adapters/redis.ts"],
+  })),
+  {
+    name: "backplane across deno, bun and node processes",
+    runtime: "cross-runtime",
+    command: runnerFor("node", ["tests/backplane/cross_process.test.ts"]),
+    env: { BACKPLANE_MESSAGES: "1000" },
+    needs: ["adapters/redis.ts"],
+  },
+  {
+    name: "reusePort: two processes serve one port (deno, bun, node cluster)",
+    runtime: "node",
+    command: runnerFor("node", testFiles("tests/reuse_port")),
   },
   { name: "faults deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/faults")) },
   { name: "faults bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/faults")) },

@@ -173,7 +173,7 @@ interface Env {
 }
 
 export default {
-  fetch(request: Request, env: Env): Promise<Response> {
+  fetch(request: Request, env: Env, ctx: unknown): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/__log") {
       if (request.method === "DELETE") log.length = 0;
@@ -184,7 +184,7 @@ export default {
       const namespace = ns as { idFromName(n: string): unknown; get(id: unknown): { fetch(r: Request): Promise<Response> } };
       return namespace.get(namespace.idFromName(objectName(request))).fetch(request);
     }
-    if (env.MODE === "worker") return alone(request);
+    if (env.MODE === "worker") return alone(request, env, ctx);
     const route = env.MODE === "hibernate" ? toHibernating : toObjects;
     return route(request, env as unknown as Record<string, unknown>);
   },

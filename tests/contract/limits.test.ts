@@ -53,6 +53,8 @@ describe(`limits and timeouts [${ADAPTER}]`, () => {
     assert.deepEqual([...(await client.next()) as Uint8Array], [1, 2, 3, 4]);
     client.close(1000);
     await client.closed;
+    // onClose runs on the server after the close (never inside it): wait, so the next test's log starts empty.
+    await eventually(() => log.includes("close 1000 "));
   });
 
   test("a text message one byte over closes with 1009 before the callback sees it", async () => {

@@ -275,7 +275,7 @@ describe("acceptUpgrade: failing hooks and limits", () => {
 
   test("a scope that is shutting down refuses with 503", async () => {
     const { container } = containerWith({});
-    const scope = { accepting: false, add() {}, leftOpen() {}, delete() {} };
+    const scope = { accepting: false, add() {}, leftOpen() {}, delete() {}, opening() {}, notOpening() {} };
     refused(await acceptUpgrade(stateOf(container), upgradeRequest("/path"), { scope }), 503);
   });
 });
