@@ -73,7 +73,7 @@ export interface WorkerdWebSocket {
   /** Starts or answers the closing handshake. */
   close(code?: number, reason?: string): void;
   /** Listens to the standard API's events. */
-  addEventListener(type: "message" | "close" | "error", listener: EventListenerObject): void;
+  addEventListener(type: "message" | "close" | "error", listener: { handleEvent(event: never): void }): void;
   /** Keeps a structured-cloneable value with the socket across hibernation (at most 16 KiB). */
   serializeAttachment(value: unknown): void;
   /** The value last kept with `serializeAttachment`. */
@@ -315,21 +315,19 @@ function answerClose(ws: WorkerdWebSocket, code: number, reason: string): void {
 }
 
 /** Feeds an accepted (not hibernating) socket's events to its session. */
-class SocketEvents implements EventListenerObject {
+class SocketEvents {
   readonly #socket: WorkerdSocket;
   constructor(socket: WorkerdSocket) {
     this.#socket = socket;
   }
-  handleEvent(event: Event): void {
+  handleEvent(event: { readonly type: string; readonly data?: unknown; readonly code?: number; readonly reason?: string }): void {
     switch (event.type) {
       case "message":
-        this.#socket.receive((event as MessageEvent).data);
+        this.#socket.receive(event.data);
         break;
-      case "close": {
-        const close = event as CloseEvent;
-        this.#socket.receiveClose(close.code, close.reason);
+      case "close":
+        this.#socket.receiveClose(event.code ?? 1005, event.reason ?? "");
         break;
-      }
       case "error":
         this.#socket.receiveClose(1006, "");
         break;
@@ -724,8 +722,8 @@ export interface EndpointMatch {
 export interface RouteOptions {
   /** The object's name for a request to an endpoint (`idFromName`); default: the request's path. */
   name?: (request: Request, match: EndpointMatch) => string;
-  /** Serves requests that reach no endpoint; default 404. */
-  fallback?: Fallback;
+  /** Serves requests that reach no endpoint (with the Worker's `env`, for its bindings); default 404. */
+  fallback?: (request: Request, env: Record<string, unknown>) => Response | Promise<Response>;
 }
 
 /**
@@ -768,7 +766,9 @@ export function routeToDurableObject(
   const fallback = options.fallback;
   return async (request, env) => {
     const match = state.match(requestPathname(request.url));
-    if (match === null) return answerWithFallback(container, fallback, request);
+    if (match === null) {
+      return answerWithFallback(container, fallback === undefined ? undefined : (r) => fallback(r, env), request);
+    }
     const namespace = env?.[binding] as DurableObjectNamespaceLike | undefined;
     if (namespace === undefined || typeof namespace.idFromName !== "function") {
       return internalError(container, new TypeError(`routeToDurableObject: env.${binding} is not a Durable Object namespace`));
