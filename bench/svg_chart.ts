@@ -16,7 +16,7 @@ const COLORS: Record<string, string> = {
   hono: "#dd6b20",
   plinth: "#3182ce",
 };
-const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
+const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node", "workerd"];
 
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
