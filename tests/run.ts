@@ -116,7 +116,7 @@ const steps: Step[] = [
   { name: "chat protocol bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/e2e")) },
   { name: "chat protocol node", runtime: "node", command: runnerFor("node", testFiles("tests/e2e")) },
   {
-    name: "chat in chromium (node, deno, bun)",
+    name: "chat in chromium (node, deno, bun, cloudflare)",
     runtime: "browser",
     command: [bin("tsx"), "tests/e2e/chat_e2e.ts"],
     needs: ["tests/e2e/chat_e2e.ts"],
