@@ -121,6 +121,7 @@ addEndpoint<{ name: string; room: string; joined: number }>(container, "/members
     joined: 42,
   }),
   onText: (member, text) => void log.push(`member ${text} ${JSON.stringify(member)}`),
+  onBinary: (member, data) => void log.push(`member ${member.name} binary ${data.constructor.name} ${[...data].join(",")}`),
   onClose: (member, _s, reason) => void log.push(`member close ${member.name} ${reason.code}`),
 });
 

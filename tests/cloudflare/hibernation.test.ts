@@ -57,10 +57,11 @@ for (const date of COMPATIBILITY_DATES) {
         bob.send("hi alice");
         assert.equal(await alice.next(), "robert: hi alice", "a user property saved with saveSession is back");
         carol.send("ping");
+        carol.send(new Uint8Array([1, 2]));
         const deadline = Date.now() + 3000;
         const expected = `member ping ${JSON.stringify({ name: "carol", room: "h1", joined: 42 })}`;
-        while (!(await log()).includes(expected)) {
-          assert.ok(Date.now() < deadline, `plain session object kept: ${JSON.stringify(await log())}`);
+        while (!(await log()).includes(expected) || !(await log()).includes("member carol binary Uint8Array 1,2")) {
+          assert.ok(Date.now() < deadline, `plain session object kept, binary as bytes: ${JSON.stringify(await log())}`);
           await sleep(20);
         }
 
