@@ -35,6 +35,8 @@ export const ROWS: readonly Row[] = [
   { id: "node_native", runtime: "node", kind: "native", file: "servers/native_node.ts", description: "ws on node:http, chat = loop over sockets" },
   { id: "node_hono", runtime: "node", kind: "hono", file: "servers/hono_node.ts", description: "Hono with @hono/node-server v2 upgradeWebSocket (ws WebSocketServer, noServer)" },
   { id: "node_plinth", runtime: "node", kind: "plinth", file: "servers/plinth_node.ts", description: "plinth through adapters/node.ts" },
+  { id: "workerd_native", runtime: "workerd", kind: "native", file: "servers/workerd_native.ts", description: "a hand-written hibernating Durable Object on workerd (Miniflare), chat = loop over ctx.getWebSockets()" },
+  { id: "workerd_plinth", runtime: "workerd", kind: "plinth", file: "servers/workerd_plinth.ts", description: "plinth through adapters/cloudflare.ts: a hibernating Durable Object" },
 ];
 
 /** The id of the row `row`'s figures for `workload` are divided by (itself for a control). */

@@ -28,6 +28,7 @@ export function commandFor(runtime: Runtime, file: string): [string, string[]] {
     case "bun":
       return [bin("bun"), [file]];
     case "node":
+    case "workerd": // the file is a Node launcher that runs its Worker on workerd through Miniflare
       return [process.execPath, ["--expose-gc", "--import", "tsx", file]];
   }
 }

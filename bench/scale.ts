@@ -13,6 +13,7 @@ import { BENCH_DIR, ROOT_DIR } from "./runtimes.ts";
 import { ClientPool } from "./scale_clients.ts";
 import { SCALE_FIGURES } from "./scale_chart.ts";
 import { runCores } from "./scale_cores.ts";
+import type { PortSharingRuntime } from "./scale_cores.ts";
 import { figureTable, type ScaleReport, writeScaleReport } from "./scale_report.ts";
 import { SCALE_ROWS, type ScaleRow } from "./scale_rows.ts";
 import { measureStep, type StepParams, type StepResult } from "./scale_step.ts";
@@ -188,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
   const runtimes = [...new Set(rows.map((r) => r.runtime))] as Runtime[];
   const base = benchDefaults().params;
   const coresParams = { ...base, chatClients: 32 };
-  const cores = o.coresRounds > 0 ? await runCores(runtimes, coresParams, { warmup: 1, duration: 3 }, o.coresRounds, log).catch((err: unknown) => {
+  const cores = o.coresRounds > 0 ? await runCores(runtimes.filter((r): r is PortSharingRuntime => r !== "workerd"), coresParams, { warmup: 1, duration: 3 }, o.coresRounds, log).catch((err: unknown) => {
     failures.push(`every core: ${err instanceof Error ? err.message : String(err)}`);
     return [];
   }) : [];

@@ -30,7 +30,10 @@ export interface CoresResult {
   errors: number;
 }
 
-const FILES: Record<Runtime, string> = {
+/** The runtimes that can share one port (workerd has no reusePort). */
+export type PortSharingRuntime = Exclude<Runtime, "workerd">;
+
+const FILES: Record<PortSharingRuntime, string> = {
   deno: "servers/scale_plinth_deno.ts",
   bun: "servers/scale_plinth_bun.ts",
   node: "servers/scale_plinth_node.ts",
@@ -40,7 +43,7 @@ const FILES: Record<Runtime, string> = {
  * Starts `processes` plinth servers on one port; returns them and the pids that serve. Several
  * processes share the room through the Redis backplane at `redisUrl` ("" = none: a room per process).
  */
-async function startLayout(runtime: Runtime, processes: number, redisUrl: string): Promise<{ servers: RunningServer[]; pids: number[] }> {
+async function startLayout(runtime: PortSharingRuntime, processes: number, redisUrl: string): Promise<{ servers: RunningServer[]; pids: number[] }> {
   const file = join(BENCH_DIR, FILES[runtime]);
   if (processes === 1) {
     const server = await startServer(runtime, file);
@@ -62,7 +65,7 @@ async function startLayout(runtime: Runtime, processes: number, redisUrl: string
 
 /** Runs the chat workload on every layout of every runtime, `rounds` times, layouts alternating. */
 export async function runCores(
-  runtimes: readonly Runtime[],
+  runtimes: readonly PortSharingRuntime[],
   params: WorkloadParams,
   seconds: { warmup: number; duration: number },
   rounds: number,

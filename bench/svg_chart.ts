@@ -16,7 +16,7 @@ const COLORS: Record<string, string> = {
   hono: "#dd6b20",
   plinth: "#3182ce",
 };
-const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
+const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node", "workerd"];
 
 /** Escapes text for SVG. */
 export function escape(text: string): string {

@@ -7,7 +7,8 @@ export type Workload = "echo" | "chat" | "connect" | "idle";
 export const WORKLOADS: readonly Workload[] = ["idle", "echo", "chat", "connect"];
 
 /** The runtimes a bench server can run on. */
-export type Runtime = "deno" | "bun" | "node";
+/** `workerd`: Cloudflare's runtime, started by a Node process through Miniflare. */
+export type Runtime = "deno" | "bun" | "node" | "workerd";
 
 /** Which side of the comparison a row is. */
 export type RowKind = "native" | "hono" | "plinth";

@@ -16,6 +16,9 @@ export const DEFAULT_BACKPRESSURE_LIMIT = 1024 * 1024;
 
 /** Reads a container's private state; set by the class's static block. */
 let readState: (container: ServerContainer) => ContainerState;
+let wrapState: (state: ContainerState) => ServerContainer;
+/** Set only while `wrapState` constructs a container around an existing state. */
+let adoptedState: ContainerState | null = null;
 
 /**
  * Maps paths to endpoints and holds container-wide defaults, as a Jakarta
@@ -35,11 +38,19 @@ export class ServerContainer {
 
   static {
     readState = (container) => container.#state;
+    wrapState = (state) => {
+      adoptedState = state;
+      try {
+        return new ServerContainer();
+      } finally {
+        adoptedState = null;
+      }
+    };
   }
 
   /** Use {@linkcode createContainer}. */
   constructor(options: ContainerOptions = {}) {
-    this.#state = new ContainerState(options);
+    this.#state = adoptedState ?? new ContainerState(options);
   }
 
   /**
@@ -67,6 +78,23 @@ export function stateOf(container: ServerContainer): ContainerState {
  * Checks an adapter's `container` argument.
  * @throws {TypeError} naming `caller` when `container` did not come from {@linkcode createContainer}
  */
+/**
+ * A container serving the same endpoints (the same configs, limits and logger) with state of its
+ * own: its own open sessions, topics and session counts. For a runtime that runs several servers
+ * in one isolate (Durable Objects of one class), so no state spans them.
+ */
+export function forkContainer(container: ServerContainer): ServerContainer {
+  const source = stateOf(container);
+  const state = new ContainerState(source.options);
+  for (const registration of source.registrations()) {
+    const copy = new EndpointRegistration(registration.endpoint, registration.config, registration.template, state);
+    state.keys.add(registration.template.key);
+    if (registration.template.names.length === 0) state.exact.set(registration.template.requestPath, copy);
+    else state.templates.push(copy);
+  }
+  return wrapState(state);
+}
+
 export function checkContainer(container: ServerContainer, caller: string): ServerContainer {
   if (!(container instanceof ServerContainer)) {
     throw new TypeError(`${caller}: container must come from createContainer(), got ${describe(container)}`);

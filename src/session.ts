@@ -263,8 +263,9 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
     return more.fail ??= (error) => this.#fail(error);
   }
 
-  /** Starts watching for idleness from now (one shared timer per timeout, see `idle_deadlines.ts`). */
+  /** Starts watching for idleness from now (one shared timer per timeout, see `idle_deadlines.ts`; never on a socket whose server hibernates: a timer would keep it awake). */
   #watchIdle(timeoutMs: number): void {
+    if (this.#socket.hibernates === true) return;
     this.#idle = idleQueue(timeoutMs).add(this);
   }
 
@@ -349,8 +350,11 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
   subscribe(topic: string): void {
     checkTopic(topic);
     if (!this.isOpen) return;
-    (this.#topics ??= new Set()).add(topic);
+    const topics = this.#topics ??= new Set();
+    if (topics.has(topic)) return;
+    topics.add(topic);
     this.#registration.container.topics.subscribe(topic, this);
+    this.#socket.topicsChanged?.(this);
   }
 
   /** Unsubscribes from `topic`. */
@@ -358,6 +362,7 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
     checkTopic(topic);
     if (this.#topics === null || !this.#topics.delete(topic)) return;
     this.#registration.container.topics.unsubscribe(topic, this);
+    this.#socket.topicsChanged?.(this);
   }
 
   /** Sends `payload` to every subscriber of `topic` but this session. */
@@ -413,6 +418,31 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
   closeOnOpen(reason: CloseReason): void {
     if (this.#state !== CONNECTING) return;
     this.#more.closeOnOpen = reason;
+  }
+
+  /**
+   * Takes up an open session again in a fresh server (a Durable Object woken from hibernation):
+   * the session is open at once with the state it was saved with; `onOpen` does not run again.
+   */
+  resume(id: string, sessionObject: unknown, userProperties: Iterable<readonly [string, unknown]>, topics: Iterable<string>): void {
+    if (this.#state !== CONNECTING) return;
+    const more = this.#more;
+    more.id = id;
+    more.userProperties = new Map(userProperties);
+    this.#sessionObject = sessionObject;
+    this.#state = OPEN;
+    this.#registration.openSessions.add(this);
+    this.#scope?.add(this);
+    const table = this.#registration.container.topics;
+    for (const topic of topics) {
+      (this.#topics ??= new Set()).add(topic);
+      table.subscribe(topic, this);
+    }
+  }
+
+  /** The value `onOpen` settled with (the session object), for an adapter that saves it. */
+  get sessionObject(): unknown {
+    return this.#sessionObject;
   }
 
   /** A whole text message arrived. */
@@ -687,6 +717,15 @@ export class WsSession implements Session, TopicSubscriber, PendingOpen {
   }
 
   #openSettled(value: unknown): void {
+    const keep = this.#socket.keepSessionObject;
+    if (keep !== undefined) {
+      try {
+        keep.call(this.#socket, this, value);
+      } catch (error) {
+        this.#openFailed(error);
+        return;
+      }
+    }
     this.#flags &= ~OPEN_CALLBACK_RUNNING;
     this.#sessionObject = value;
     if (this.#state === OPENING) this.#state = OPEN;

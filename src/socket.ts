@@ -7,6 +7,7 @@
  */
 
 import type { NativeTopics } from "./topics.ts";
+import type { WsSession } from "./session.ts";
 
 /** A runtime's WebSocket, as the core drives it. */
 export interface SocketLike {
@@ -38,6 +39,19 @@ export interface SocketLike {
    * (Deno's `idleTimeout`) or pongs cannot be seen.
    */
   ping?(): void;
+  /**
+   * True where the server may be evicted while the connection stays open (a hibernating Durable
+   * Object): the core then starts no idle timer, since a pending timer would keep the server awake.
+   */
+  readonly hibernates?: boolean;
+  /**
+   * Called once `onOpen` settled, with its value, before any message is delivered: a runtime that
+   * must save the session (a hibernating Durable Object) stores it here, and throws (a `TypeError`
+   * saying why) when it cannot; the session then fails as if `onOpen` had thrown (`onError`, 1011).
+   */
+  keepSessionObject?(session: WsSession, sessionObject: unknown): void;
+  /** Called after the session subscribed or unsubscribed, for a runtime that saves its topics. */
+  topicsChanged?(session: WsSession): void;
   /** Starts the closing handshake with a code an endpoint may send. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a closing handshake. */

@@ -114,11 +114,18 @@ const steps: Step[] = [
   { name: "deno-only", runtime: "deno", command: runnerFor("deno", testFiles("tests/deno")) },
   { name: "bun-only", runtime: "bun", command: runnerFor("bun", testFiles("tests/bun")) },
   ...contractSteps(),
+  // The contract on workerd (Worker alone, Durable Objects, hibernating Durable Objects; two compatibility dates).
+  {
+    name: "contract cloudflare (workerd)",
+    runtime: "node",
+    command: runnerFor("node", testFiles("tests/cloudflare")),
+    needs: ["adapters/cloudflare.ts"],
+  },
   { name: "chat protocol deno", runtime: "deno", command: runnerFor("deno", testFiles("tests/e2e")) },
   { name: "chat protocol bun", runtime: "bun", command: runnerFor("bun", testFiles("tests/e2e")) },
   { name: "chat protocol node", runtime: "node", command: runnerFor("node", testFiles("tests/e2e")) },
   {
-    name: "chat in chromium (node, deno, bun)",
+    name: "chat in chromium (node, deno, bun, cloudflare)",
     runtime: "browser",
     command: [bin("tsx"), "tests/e2e/chat_e2e.ts"],
     needs: ["tests/e2e/chat_e2e.ts"],

@@ -168,7 +168,7 @@ export function validateRoom(raw: string | null | undefined): string | null {
 }
 
 /** The room name in a request path `/chat/<room>`, percent-decoded; `null` when absent or malformed. */
-function roomFromPath(pathname: string): string | null {
+export function roomFromPath(pathname: string): string | null {
   const prefix = "/chat/";
   if (!pathname.startsWith(prefix)) return null;
   try {
@@ -254,8 +254,14 @@ const now = (): string => new Date().toISOString();
 /**
  * Parses and checks one client frame.
  * @returns the text of a valid chat message, or the error to send back
+ *
+ * @example
+ * ```ts
+ * import { parseClientMessage } from "./chat_endpoint.ts";
+ * parseClientMessage('{"type":"message","text":"hi"}'); // { text: "hi" }
+ * ```
  */
-function parseClientMessage(
+export function parseClientMessage(
   frame: string,
 ): { text: string } | { ping: true } | { error: ChatErrorCode; message: string } {
   let value: unknown;

@@ -4,7 +4,7 @@
  * `playwright-core`, against each runtime's demo server started as a child
  * process (`PORT=0`, URL parsed from its `listening on …` line).
  *
- * Run: `tsx tests/e2e/chat_e2e.ts [node|deno|bun|shared …]` (default: all).
+ * Run: `tsx tests/e2e/chat_e2e.ts [node|deno|bun|cloudflare|shared …]` (default: all).
  * `shared`: servers of different runtimes on one redis-server (started here,
  * on a free port) share rooms — two browsers on two servers.
  * Prints one `ok`/`FAIL` line per check, a summary line per runtime and a
@@ -30,13 +30,15 @@ const { chromium } = await import("playwright-core");
 type Browser = import("playwright-core").Browser;
 type Page = import("playwright-core").Page;
 
-type Runtime = "node" | "deno" | "bun";
+type Runtime = "node" | "deno" | "bun" | "cloudflare";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 const bin = (name: string): string => join(ROOT, "node_modules", ".bin", name);
 const COMMANDS: Record<Runtime, string[]> = {
   node: [process.execPath, "--import", "tsx", "examples/chat/server_node.ts"],
   deno: [bin("deno"), "run", "-A", "examples/chat/server_deno.ts"],
   bun: [bin("bun"), "examples/chat/server_bun.ts"],
+  // workerd through Miniflare: one hibernating Durable Object per room (examples/chat/worker.ts).
+  cloudflare: [process.execPath, "--import", "tsx", "examples/chat/start_cloudflare.ts"],
 };
 /** `docs/chat.png` when asked for (`npm run test:e2e -- --screenshot`); otherwise a file under the OS temp dir, so a test run leaves the tree clean. */
 const SCREENSHOT = process.argv.includes("--screenshot")
@@ -50,7 +52,7 @@ const STEP_TIMEOUT_MS = 10_000;
 
 const args = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 const requested = args.filter((arg): arg is Runtime => arg in COMMANDS);
-const runtimes: Runtime[] = args.length > 0 ? requested : ["node", "deno", "bun"];
+const runtimes: Runtime[] = args.length > 0 ? requested : ["node", "deno", "bun", "cloudflare"];
 const sharedRequested = args.length === 0 || args.includes("shared");
 
 // ---- the demo server as a child process ----------------------------------------------------
