@@ -26,12 +26,13 @@
  *   onText: (session, text) => session.publish("room", text),
  * });
  *
- * export class Rooms extends durableObject(container, { hibernate: true }) {}
- * export default {
+ * class Rooms extends durableObject(container, { hibernate: true }) {}
+ * const worker = {
  *   fetch: routeToDurableObject(container, "ROOMS", {
  *     name: (_request, match) => match.pathParameters.room ?? "lobby",
  *   }),
  * };
+ * // the Worker's module exports both: `export { Rooms }; export default worker;`
  * ```
  *
  * @module
@@ -462,7 +463,8 @@ const orUpgradeFailed = (response: Response | undefined): Response =>
  *   onOpen: (session) => session,
  *   onText: (session, text) => void session.asyncRemote.sendText(text),
  * });
- * export default { fetch: handler(container, () => new Response("hello")) };
+ * const worker = { fetch: handler(container, () => new Response("hello")) };
+ * // the Worker's module: `export default worker;`
  * ```
  */
 export function handler(container: ServerContainer, fallback?: Fallback): WorkerFetch {
@@ -496,10 +498,14 @@ function internalError(container: ServerContainer, error: unknown): Response {
 export interface DurableObjectOptions {
   /**
    * Use the hibernation API (`ctx.acceptWebSocket`): connections stay open while the object
-   * sleeps, and sessions are rebuilt from their sockets' attachments when it wakes. Default false.
+   * sleeps, and sessions are rebuilt from their sockets' attachments when it wakes.
+   * @default {false}
    */
   hibernate?: boolean;
-  /** Serves requests that reach the object but no endpoint; default 404. */
+  /**
+   * Serves requests that reach the object but no endpoint.
+   * @default {undefined} a 404
+   */
   fallback?: Fallback;
 }
 
@@ -550,10 +556,11 @@ export interface PlinthDurableObject {
  * addEndpoint(container, "/rooms/{room}", {
  *   onOpen: (session) => ({ room: session.pathParameters.room }),
  * });
- * export class Rooms extends durableObject(container, { hibernate: true }) {}
- * export default {
+ * class Rooms extends durableObject(container, { hibernate: true }) {}
+ * const worker = {
  *   fetch: routeToDurableObject(container, "ROOMS", { name: (_request, match) => match.pathParameters.room ?? "" }),
  * };
+ * // the Worker's module exports both: `export { Rooms }; export default worker;`
  * ```
  */
 export function durableObject(
@@ -720,9 +727,15 @@ export interface EndpointMatch {
  * ```
  */
 export interface RouteOptions {
-  /** The object's name for a request to an endpoint (`idFromName`); default: the request's path. */
+  /**
+   * The object's name for a request to an endpoint (`idFromName`).
+   * @default {undefined} the request's path
+   */
   name?: (request: Request, match: EndpointMatch) => string;
-  /** Serves requests that reach no endpoint (with the Worker's `env`, for its bindings); default 404. */
+  /**
+   * Serves requests that reach no endpoint (with the Worker's `env`, for its bindings).
+   * @default {undefined} a 404
+   */
   fallback?: (request: Request, env: Record<string, unknown>) => Response | Promise<Response>;
 }
 
@@ -742,10 +755,11 @@ export interface RouteOptions {
  *
  * const container = createContainer();
  * addEndpoint(container, "/rooms/{room}", { onText: (_s, text) => console.log(text) });
- * export class Rooms extends durableObject(container, { hibernate: true }) {}
- * export default {
+ * class Rooms extends durableObject(container, { hibernate: true }) {}
+ * const worker = {
  *   fetch: routeToDurableObject(container, "ROOMS", { name: (_request, match) => match.pathParameters.room ?? "" }),
  * };
+ * // the Worker's module exports both: `export { Rooms }; export default worker;`
  * ```
  */
 export function routeToDurableObject(

@@ -1,7 +1,7 @@
 /**
  * The rows of the scale bench (`bench/scale.ts`): per runtime the native control and plinth,
  * on Bun also the native control with Bun's own publish, which plinth's broadcast is divided by
- * (plinth's topics map to it, DESIGN.md §5).
+ * (plinth's topics map to it on Bun, see docs/contract.md).
  */
 import type { Runtime } from "./types.ts";
 
